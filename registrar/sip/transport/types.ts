@@ -33,7 +33,8 @@ export interface SipTransport {
   /** Listening endpoints, one per protocol (and family) bound. */
   readonly listening: readonly Endpoint[];
   /**
-   * Send a request to `dest` (for TCP: reuses an open connection to dest, or opens one).
+   * Send a request to `dest` (for TCP: reuses an open connection to dest, or opens one; a `Source` with a
+   * `connectionId` — e.g. the flow a REGISTER arrived on — pins that connection while it is open).
    * The top Via's sent-by and transport must already be filled in by the caller (`viaFor(dest)` helps).
    * Errors (ICMP-unreachable is not reported for UDP; connect failure for TCP) come to `cb` (§17.1.4).
    */
@@ -55,7 +56,12 @@ export interface TransportStats {
   parseErrors: number;
   answered400: number;
   dropped: Record<string, number>;
+  /** TCP connections open now (accepted + opened). */
   tcpConnections: number;
+  /** RFC 5626 keep-alives seen: CRLFCRLF pings on streams (answered), CRLF-only datagrams (ignored). */
+  keepAlives?: number;
+  /** STUN Binding requests answered on the UDP SIP port (RFC 5626 §4.4.2 keep-alive). */
+  stunBindings?: number;
 }
 
 export type { SipMessage, SipRequest, SipResponse };

@@ -1,0 +1,103 @@
+/**
+ * Binding the SIP listening sockets: UDP and TCP on the same host and port (RFC 3261 §18: "All SIP elements MUST
+ * implement UDP and TCP"; a single sent-by port then works for both). With port 0 the OS picks the UDP port and
+ * TCP binds the same number, retrying with a fresh UDP port when that TCP port is taken.
+ */
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, type Server } from 'node:net';
+import { ipFamily, stripBrackets } from './address.ts';
+import type { TransportProtocol } from './types.ts';
+
+export interface Bound {
+  udp?: UdpSocket;
+  tcp?: Server;
+  port: number;
+}
+
+const SAME_PORT_ATTEMPTS = 8;
+
+/** Bind the requested protocols on `host`:`port` (`host` is an IP literal). Rejects with a readable Error. */
+export async function bindSockets(host: string, port: number, protocols: readonly TransportProtocol[]): Promise<Bound> {
+  const wantUdp = protocols.includes('udp');
+  const wantTcp = protocols.includes('tcp');
+  const attempts = port === 0 && wantUdp && wantTcp ? SAME_PORT_ATTEMPTS : 1;
+  for (let attempt = 1; ; attempt++) {
+    const udp = wantUdp ? await bindUdp(host, port) : undefined;
+    const actual = udp ? (udp.address().port) : port;
+    try {
+      const tcp = wantTcp ? await bindTcp(host, actual) : undefined;
+      return { udp, tcp, port: tcp ? addressPort(tcp) : actual };
+    } catch (err) {
+      if (udp) await new Promise<void>((r) => udp.close(() => r()));
+      if (attempt < attempts && (err as BindError).code === 'EADDRINUSE') continue;
+      throw err;
+    }
+  }
+}
+
+export interface BindError extends Error {
+  code?: string;
+}
+
+function bindUdp(host: string, port: number): Promise<UdpSocket> {
+  const address = stripBrackets(host);
+  const socket = createSocket({ type: ipFamily(address) === 6 ? 'udp6' : 'udp4', reuseAddr: false });
+  return new Promise((resolve, reject) => {
+    const onError = (err: BindError) => {
+      socket.close();
+      reject(bindError(err, port, 'udp', address));
+    };
+    socket.once('error', onError);
+    socket.bind({ port, address, exclusive: true }, () => {
+      socket.off('error', onError);
+      resolve(socket);
+    });
+  });
+}
+
+function bindTcp(host: string, port: number): Promise<Server> {
+  const address = stripBrackets(host);
+  const server = createServer({ noDelay: true });
+  return new Promise((resolve, reject) => {
+    const onError = (err: BindError) => {
+      server.close();
+      reject(bindError(err, port, 'tcp', address));
+    };
+    server.once('error', onError);
+    server.listen({ port, host: address, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve(server);
+    });
+  });
+}
+
+function addressPort(server: Server): number {
+  const a = server.address();
+  return typeof a === 'object' && a ? a.port : 0;
+}
+
+/** A bind failure as the operator should read it (the CLI prints `message`); `code` and `cause` are kept. */
+export function bindError(err: BindError, port: number, protocol: TransportProtocol, host: string): BindError {
+  const where = `SIP port ${port}/${protocol}`;
+  let message: string;
+  switch (err.code) {
+    case 'EADDRINUSE':
+      message = `${where} is already in use on ${host}`;
+      break;
+    case 'EACCES':
+    case 'EPERM':
+      message = `Permission denied binding ${where} on ${host} (ports below 1024 need privileges)`;
+      break;
+    case 'EADDRNOTAVAIL':
+      message = `Cannot bind ${where}: address ${host} is not an address of this machine`;
+      break;
+    case 'EAFNOSUPPORT':
+      message = `Cannot bind ${where} on ${host}: address family not supported (IPv6 disabled?)`;
+      break;
+    default:
+      message = `Cannot bind ${where} on ${host}: ${err.message}`;
+  }
+  const out: BindError = new Error(message, { cause: err });
+  if (err.code !== undefined) out.code = err.code;
+  return out;
+}
