@@ -6,7 +6,8 @@
  *     # sipmeet users (realm is set in the server config; HA1 values must be computed for that realm)
  *     alice:correct horse battery staple
  *     bob:s3cret:with:colons
- *     carol:{MD5}939e7578ed9e3c518a452acee763bce9,{SHA-256}7987c6a4c2f3a1bd6f7c4a1e7e2a0d2b8d1d9c3c5d6e4f8a9b0c1d2e3f4a5b6c
+ *     # carol's password is "secret", stored as HA1 for realm "sipmeet":
+ *     carol:{MD5}2b0cf32ef174668292674b3f39579191,{SHA-256}4063279611b5c7e1e8931e96ce546ee56a0920c14a6db21d8debf68642334fdd
  *
  * - Blank lines and lines whose first non-blank character is `#` are ignored. Surrounding whitespace and a
  *   trailing CR are stripped from every line (so a password cannot begin or end with whitespace).
@@ -14,7 +15,8 @@
  *   colon); the password is everything after it (non-empty; it may contain colons).
  * - Precomputed HA1 instead of a password: `username:{ALG}hex[,{ALG}hex...]` where ALG is `MD5`, `SHA-256` or
  *   `SHA-512-256` and hex is H(username ":" realm ":" password) in lowercase or uppercase hex of the digest's
- *   length (RFC 7616 §3.4.2). A user given only an MD5 HA1 can only authenticate with MD5. A value is read as
+ *   length (RFC 7616 §3.4.2), e.g. `printf '%s' 'carol:sipmeet:secret' | sha256sum`. A user given only an MD5
+ *   HA1 can only authenticate with MD5 (a SHA-256 attempt is challenged again). A value is read as
  *   HA1 only when it matches this shape exactly; any other value is a password.
  * - A username may appear once.
  *
