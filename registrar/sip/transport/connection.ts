@@ -42,6 +42,8 @@ export interface ConnectionHost {
   onFrame(conn: Connection, message: Buffer): void;
   /** The stream could not be framed; the connection closes right after this returns (after flushing any write). */
   onFramingError(conn: Connection, reason: FramingError, head: Buffer | undefined): void;
+  /** An RFC 5626 ping arrived (and was answered). */
+  onPing(conn: Connection): void;
   /** A connection reached `open` (for connections we opened: after 'connect'). */
   onOpen(conn: Connection): void;
   /** A connection reached `closed`. `why` is a short tag for logs and counters. */
@@ -171,7 +173,9 @@ export class Connection implements FrameSink {
 
   ping(): void {
     // RFC 5626 §4.4.1: "the server MUST respond to a ping with a pong" (a single CRLF).
-    if (this.stateValue === 'open') this.socket.write(PONG);
+    if (this.stateValue !== 'open') return;
+    this.socket.write(PONG);
+    this.host.onPing(this);
   }
 
   error(reason: FramingError, head: Buffer | undefined): void {

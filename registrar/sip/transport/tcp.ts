@@ -16,6 +16,8 @@ export interface TcpEvents {
   message(conn: Connection, buf: Buffer): void;
   /** A framing error; answer 400 on `conn` if possible (the connection is closed right after). */
   framingError(conn: Connection, reason: FramingError, head: Buffer | undefined): void;
+  /** An RFC 5626 CRLFCRLF ping was answered. */
+  keepAlive(): void;
   /** Counters: a connection closed for `why` (`idle`, `peer-closed`, `error`, `oversize`, ...). */
   closed(why: string): void;
 }
@@ -114,6 +116,10 @@ export class TcpLayer implements ConnectionHost {
     if (this.logger.isLevelEnabled('debug')) {
       this.logger.debug({ tag: 'tcp-open', id: conn.id, remote: `${conn.source.address}:${conn.source.port}` }, 'SIP TCP connection open');
     }
+  }
+
+  onPing(_conn: Connection): void {
+    this.events.keepAlive();
   }
 
   onFrame(conn: Connection, message: Buffer): void {

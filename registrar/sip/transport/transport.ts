@@ -141,6 +141,7 @@ class Transport implements SipTransport {
       }, {
         message: (conn, buf) => this.onStreamMessage(conn, buf),
         framingError: (conn, reason, head) => this.onFramingError(conn, reason, head),
+        keepAlive: () => { this.keepAlives++; },
         // Idle, peer and shutdown closes are normal; framing errors are counted where they are handled.
         closed: (why) => { if (why === 'error' || why === 'write-backlog' || why === 'refused') this.drop(`tcp-${why}`); },
       });
