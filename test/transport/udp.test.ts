@@ -263,3 +263,24 @@ test('dual-stack wildcard ::: an IPv4 peer is seen as plain IPv4 and gets its re
     await t.close();
   }
 });
+
+test('a handler that throws does not stop the transport', async () => {
+  const { t, port } = await startTransport();
+  const a = await UdpPeer.open();
+  try {
+    let calls = 0;
+    t.onMessage((inc) => {
+      calls++;
+      if (calls === 1) throw new Error('TU bug');
+      t.sendResponse(createResponse(inc.message as SipRequest, 200, 'OK'), inc.source);
+    });
+    await a.send(options(`SIP/2.0/UDP 127.0.0.1:${a.port};rport;branch=${branch()}`), port);
+    await a.send(options(`SIP/2.0/UDP 127.0.0.1:${a.port};rport;branch=${branch()}`), port);
+    assert.match((await a.inbox.next(2000, 'response to the second')).text, /^SIP\/2\.0 200 OK\r\n/);
+    assert.equal(calls, 2);
+    assert.equal(t.stats().dropped['handler-error'], 1);
+  } finally {
+    a.close();
+    await t.close();
+  }
+});

@@ -51,6 +51,8 @@ export interface ConnectionHost {
 }
 
 const PONG = Buffer.from('\r\n', 'latin1');
+/** How long a gracefully ending connection may take to flush before it is destroyed. */
+const END_GRACE_MS = 5000;
 
 export class Connection implements FrameSink {
   private stateValue: ConnectionState;
@@ -144,8 +146,16 @@ export class Connection implements FrameSink {
     const queued = this.queue;
     this.queue = undefined;
     if (queued) for (const q of queued) q.cb?.(new Error(`SIP TCP connection closed (${why})`));
-    if (socket.writable) socket.end(() => socket.destroy());
-    else socket.destroy();
+    if (socket.writable) {
+      // A peer that never reads would keep 'finish' from firing: destroy after a grace period regardless.
+      const grace = this.host.clock.setTimer(END_GRACE_MS, () => socket.destroy());
+      socket.end(() => {
+        grace.cancel();
+        socket.destroy();
+      });
+    } else {
+      socket.destroy();
+    }
     this.host.onClosed(this, why);
   }
 

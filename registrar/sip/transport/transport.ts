@@ -9,6 +9,14 @@
  *
  * Idle TCP connections close after `tcpIdleTimeoutMs` (default 10 min) measured on the injected clock
  * (`connection.ts`), so `ManualClock.advance()` drives it in tests.
+ *
+ * `stats().dropped` reasons: `unparseable` (no answerable request), `bad-response` (a response that failed to
+ * parse), `bad-ack` (a malformed ACK: never answered), `oversize`, `empty`, `missing-content-length` /
+ * `bad-content-length` (stream framing; the connection is closed), `response-not-ours` (§18.1.2), `stun-other`,
+ * `no-handler`, `handler-error`, `send-error`, `internal-error`, `tcp-error`, `tcp-write-backlog`, `tcp-refused`.
+ *
+ * Deviations: TLS, SCTP and WebSocket transports are not implemented (the Via transport token of a request is not
+ * checked against the socket it arrived on). Multicast (maddr) responses are sent as unicast to maddr (routing.ts).
  */
 import type { RemoteInfo } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
