@@ -28,7 +28,6 @@ export function buildNon2xxAck(invite: SipRequest, response: SipResponse): SipRe
     ['To', response.get('to') ?? response.to.raw],
     ['Call-ID', invite.callId],
     ['CSeq', `${invite.cseq.seq} ACK`],
-    ['Content-Length', '0'],
   );
   return createRequest({ method: 'ACK', uri: invite.uri.raw, headers });
 }
@@ -52,7 +51,6 @@ export function buildCancel(request: SipRequest): SipRequest {
     ['To', request.get('to') ?? request.to.raw],
     ['Call-ID', request.callId],
     ['CSeq', `${request.cseq.seq} CANCEL`],
-    ['Content-Length', '0'],
   );
   return createRequest({ method: 'CANCEL', uri: request.uri.raw, headers });
 }

@@ -61,7 +61,7 @@ export class TransactionTimers implements BaseTimers {
   readonly TIMER_B: number;
   /** Timer C: proxy INVITE transaction timeout, > 3 min (§16.6 step 11). A proxy-only timer: this layer serves
    * UAs and does not run it; exported for completeness. */
-  readonly TIMER_C = 180_000 + 1_000;
+  readonly TIMER_C = 3 * 60_000 + 1_000; // "> 3 min"
   /** Timer E: initial non-INVITE retransmit interval (UDP only), "initially set to T1" (§17.1.2.2). */
   readonly TIMER_E: number;
   /** Timer F: non-INVITE transaction timeout, 64*T1 (§17.1.2.2). */
