@@ -182,7 +182,7 @@ export class Connection implements FrameSink {
   }
 
   ping(): void {
-    // RFC 5626 §4.4.1: "the server MUST respond to a ping with a pong" (a single CRLF).
+    // RFC 5626 §3.5.1 / §4.4.1: a server answers a CRLFCRLF ping with a single CRLF pong.
     if (this.stateValue !== 'open') return;
     this.socket.write(PONG);
     this.host.onPing(this);

@@ -2,8 +2,8 @@
  * Message framing on a stream transport (RFC 3261 §18.3) with RFC 5626 §3.5.1 CRLF keep-alives.
  *
  * RFC 3261 §18.3: "In the case of stream-oriented transports such as TCP, the Content-Length header field indicates
- * the size of the body. All SIP implementations MUST use it" and the message ends after exactly that many body
- * bytes; §7.5: "Implementations processing SIP messages over stream-oriented transports MUST ignore any CRLF
+ * the size of the body. All stream-oriented transports MUST use Content-Length", so the message ends after exactly
+ * that many body bytes; §7.5: "Implementations processing SIP messages over stream-oriented transports MUST ignore any CRLF
  * appearing before the start-line".
  * RFC 5626 §3.5.1 / §4.4.1: a double CRLF ("ping") between messages is answered with a single CRLF ("pong").
  *
