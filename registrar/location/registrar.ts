@@ -119,7 +119,8 @@ export class Registrar {
     const result = this.process(req, ctx);
     if ('status' in result) {
       if (this.log?.isLevelEnabled('debug')) {
-        this.log.debug({ tag: 'register-reject', status: result.status, why: result.reason, callId: req.callId }, 'REGISTER rejected');
+        const info = { tag: 'register-reject', status: result.status, why: result.reason, callId: req.callId };
+        this.log.debug(info, 'REGISTER rejected');
       }
       return createResponse(req, result.status, result.reason, {
         toTag,
@@ -273,7 +274,12 @@ function supportsPath(req: SipRequest): boolean {
 }
 
 /** Same binding: §19.1.4 URI equality, or the same RFC 5626 instance-id + reg-id. */
-function sameBinding(b: Binding, contact: NameAddr, instanceId: string | undefined, regId: number | undefined): boolean {
+function sameBinding(
+  b: Binding,
+  contact: NameAddr,
+  instanceId: string | undefined,
+  regId: number | undefined,
+): boolean {
   if (instanceId !== undefined && regId !== undefined && b.instanceId === instanceId && b.regId === regId) return true;
   return uriEquals(b.contact.uri, contact.uri);
 }

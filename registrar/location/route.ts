@@ -52,7 +52,9 @@ export function routeTarget(b: Binding): RouteTarget | undefined {
   const src = b.source;
   const host = stripBrackets(uri.host);
   const defaultPort = uri.scheme === 'sips' ? 5061 : 5060;
-  const srcAddress = src.address.startsWith('::ffff:') && isIP(src.address.slice(7)) === 4 ? src.address.slice(7) : src.address;
+  // An IPv4 peer on a dual-stack socket shows up as ::ffff:a.b.c.d.
+  const mapped = src.address.startsWith('::ffff:') && isIP(src.address.slice(7)) === 4;
+  const srcAddress = mapped ? src.address.slice(7) : src.address;
   const natted = host !== srcAddress || (uri.port ?? defaultPort) !== src.port;
   const base = { binding: b, requestUri, uriHeaders: uri.headers, route: b.path };
   if (b.path.length > 0) return { ...base, natted: false };

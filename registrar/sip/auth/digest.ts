@@ -135,7 +135,8 @@ export class DigestAuthenticator {
     else if (r.stale) this.counters.stale++;
     else this.counters.challenged++;
     if (!r.ok && this.log?.isLevelEnabled('debug')) {
-      this.log.debug({ tag: 'auth-fail', status: r.status, why: r.reason, stale: r.stale ?? false, callId: req.callId }, 'digest verification failed');
+      const info = { tag: 'auth-fail', status: r.status, why: r.reason, stale: r.stale ?? false, callId: req.callId };
+      this.log.debug(info, 'digest verification failed');
     }
     return r;
   }
@@ -160,7 +161,9 @@ export class DigestAuthenticator {
   private verifyInner(req: SipRequest, role: AuthRole): VerifyResult {
     const challengeStatus = role === 'proxy' ? 407 : 401;
     const challenge = (reason: string, stale = false): VerifyResult =>
-      stale ? { ok: false, status: challengeStatus, reason, stale: true } : { ok: false, status: challengeStatus, reason };
+      stale
+        ? { ok: false, status: challengeStatus, reason, stale: true }
+        : { ok: false, status: challengeStatus, reason };
     const bad = (reason: string): VerifyResult => ({ ok: false, status: 400, reason });
 
     // RFC 3261 §22.3: a server MUST walk all credentials header values to find the ones for its realm.
@@ -179,7 +182,9 @@ export class DigestAuthenticator {
       creds = parsed.value;
       break;
     }
-    if (!creds) return malformed !== undefined ? bad(`malformed credentials: ${malformed}`) : challenge('no credentials');
+    if (!creds) {
+      return malformed !== undefined ? bad(`malformed credentials: ${malformed}`) : challenge('no credentials');
+    }
 
     const p = creds.params;
     const username = p.get('username');
