@@ -107,15 +107,28 @@ export function createResponse(
   let to: NameAddr | undefined = req.to;
   const addTag =
     opts?.toTag !== undefined && status > 100 && req.toTag === undefined && !isPlaceholder(req.to);
+  // Only the first From/To/Call-ID/CSeq (a broken request may repeat them: RFC 4475 §3.3.8 multi01).
+  let seen = 0;
   for (const h of req.headers) {
     switch (h.name) {
       case 'via':
-      case 'from':
-      case 'call-id':
-      case 'cseq':
         headers.push(h as Header);
         break;
+      case 'from':
+        if ((seen & 1) === 0) headers.push(h as Header);
+        seen |= 1;
+        break;
+      case 'call-id':
+        if ((seen & 2) === 0) headers.push(h as Header);
+        seen |= 2;
+        break;
+      case 'cseq':
+        if ((seen & 4) === 0) headers.push(h as Header);
+        seen |= 4;
+        break;
       case 'to':
+        if ((seen & 8) !== 0) break;
+        seen |= 8;
         if (addTag) {
           const value = `${h.value};tag=${opts!.toTag!}`;
           headers.push(new Header('to', value, (h as Header).wire ?? 'To'));

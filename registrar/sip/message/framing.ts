@@ -9,7 +9,7 @@
  */
 import { canonicalName } from './headers.ts';
 import { readHead, skipLeadingCrlf, splitLines } from './head.ts';
-import { parseUint } from './lex.ts';
+import { parseUint, trimLws } from './lex.ts';
 
 export type FrameResult = number | 'need-more' | { error: string };
 
@@ -36,10 +36,10 @@ export function frameLength(buf: Buffer): FrameResult {
     const line = lines[i]!;
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
-    const name = canonicalName(line.slice(0, colon).trim());
+    const name = canonicalName(trimLws(line.slice(0, colon)));
     if (name !== 'content-length') continue;
     // Folding of Content-Length across lines is not supported here (nobody does it); the value is 1*DIGIT.
-    const n = parseUint(line.slice(colon + 1).trim(), MAX_BODY_BYTES);
+    const n = parseUint(trimLws(line.slice(colon + 1)), MAX_BODY_BYTES);
     if (n < 0) return { error: 'Invalid Content-Length' };
     if (length !== -1 && length !== n) return { error: 'Conflicting Content-Length headers' };
     length = n;

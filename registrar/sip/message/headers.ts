@@ -7,6 +7,7 @@
  *   present ... if and only if the entire field-value for that header field is defined as a comma-separated
  *   list"). `isListHeader` says which; `splitTopLevelCommas` splits without breaking quoted strings or <URIs>.
  */
+import { trimLws } from './lex.ts';
 
 /** RFC 3261 §7.3.3 compact forms, plus those defined by later RFCs (3265, 3515, 3841, 3892, 4028, 4474). */
 const COMPACT: Readonly<Record<string, string>> = {
@@ -122,7 +123,7 @@ export function wireName(canonical: string): string {
  */
 export function splitTopLevelCommas(value: string): string[] {
   if (value.indexOf(',') === -1) {
-    const t = value.trim();
+    const t = trimLws(value);
     return t === '' ? [] : [t];
   }
   const out: string[] = [];
@@ -138,12 +139,12 @@ export function splitTopLevelCommas(value: string): string[] {
     else if (c === 0x3c /* < */) inAngle = true;
     else if (c === 0x3e /* > */) inAngle = false;
     else if (c === 0x2c /* , */ && !inAngle) {
-      const part = value.slice(start, i).trim();
+      const part = trimLws(value.slice(start, i));
       if (part !== '') out.push(part);
       start = i + 1;
     }
   }
-  const last = value.slice(start).trim();
+  const last = trimLws(value.slice(start));
   if (last !== '') out.push(last);
   return out;
 }
@@ -153,6 +154,7 @@ export function splitTopLevelCommas(value: string): string[] {
  * Returns null when a quote or '<' is left open.
  */
 export function splitListStrict(value: string): string[] | null {
+  if (value.indexOf(',') === -1 && value.indexOf('"') === -1 && value.indexOf('<') === -1) return [trimLws(value)];
   const out: string[] = [];
   let start = 0;
   let inQuote = false;
@@ -166,11 +168,11 @@ export function splitListStrict(value: string): string[] | null {
     else if (c === 0x3c) inAngle = true;
     else if (c === 0x3e) inAngle = false;
     else if (c === 0x2c && !inAngle) {
-      out.push(value.slice(start, i).trim());
+      out.push(trimLws(value.slice(start, i)));
       start = i + 1;
     }
   }
   if (inQuote || inAngle) return null;
-  out.push(value.slice(start).trim());
+  out.push(trimLws(value.slice(start)));
   return out;
 }

@@ -37,6 +37,26 @@ export function skipWs(s: string, i: number): number {
   return i;
 }
 
+/**
+ * Strip SP / HTAB (and stray CR/LF) at both ends. Not String.prototype.trim(): that also strips Unicode spaces
+ * such as U+FEFF and U+00A0, which are data in a UTF-8 header value (RFC 4475 §3.1.1.2 intmeth).
+ */
+export function trimLws(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b) {
+    const c = s.charCodeAt(a);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) break;
+    a++;
+  }
+  while (b > a) {
+    const c = s.charCodeAt(b - 1);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) break;
+    b--;
+  }
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
 /** True when s is 1*DIGIT. */
 export function isDigits(s: string): boolean {
   if (s.length === 0) return false;

@@ -24,7 +24,7 @@ import { parseNameAddr, parseNameAddrList } from './name-addr.ts';
 import { parseVia, parseViaList } from './via.ts';
 import { parseUri } from './uri.ts';
 import { EMPTY_PARAMS } from './params.ts';
-import { parseUint } from './lex.ts';
+import { parseUint, trimLws } from './lex.ts';
 import { parseCSeq } from './cseq.ts';
 
 /** One header line. `wire` is the name as it will be written (compact forms expanded by the parser). */
@@ -177,7 +177,7 @@ abstract class MessageBase {
       if (v === undefined) this._contentType = null;
       else {
         const semi = v.indexOf(';');
-        this._contentType = (semi === -1 ? v : v.slice(0, semi)).trim().toLowerCase();
+        this._contentType = trimLws(semi === -1 ? v : v.slice(0, semi)).toLowerCase();
       }
     }
     return this._contentType === null ? undefined : this._contentType;
@@ -340,10 +340,17 @@ export class Request extends MessageBase implements SipRequest {
       (l) => l?.some((n) => canonicalName(n) === 'max-forwards'),
     );
     return new Request({
-      ...init,
+      version: init.version,
+      headers: init.headers,
+      body: init.body,
+      via: init.via,
+      from: init.from,
+      to: init.to,
+      callId: init.callId,
+      cseq: init.cseq,
       method: this.method,
       uri,
-      ...(touchedMf ? {} : { maxForwards: this._maxForwards }),
+      maxForwards: touchedMf ? undefined : this._maxForwards,
     });
   }
 }
@@ -360,6 +367,18 @@ export class Response extends MessageBase implements SipResponse {
   }
 
   edit(edits: MessageEdits): SipResponse {
-    return new Response({ ...this.applyEdits(edits), status: this.status, reason: this.reason });
+    const init = this.applyEdits(edits);
+    return new Response({
+      version: init.version,
+      headers: init.headers,
+      body: init.body,
+      via: init.via,
+      from: init.from,
+      to: init.to,
+      callId: init.callId,
+      cseq: init.cseq,
+      status: this.status,
+      reason: this.reason,
+    });
   }
 }

@@ -12,7 +12,7 @@
  * the first ';' and may not carry '?headers' (RFC 4475 §3.1.2.13 regbadct is rejected).
  */
 import type { NameAddr, Result } from './types.ts';
-import { isTokenChar, readQuoted, skipWs } from './lex.ts';
+import { isTokenChar, readQuoted, skipWs, trimLws } from './lex.ts';
 import { EMPTY_PARAMS, parseHeaderParams } from './params.ts';
 import { parseUri } from './uri.ts';
 import { splitListStrict } from './headers.ts';
@@ -32,7 +32,7 @@ function validTokenDisplayName(s: string): boolean {
 }
 
 export function parseNameAddr(input: string): Result<NameAddr> {
-  const s = input.trim();
+  const s = trimLws(input);
   if (s.length === 0) return fail('empty address');
   let displayName: string | undefined;
   let lt = -1;
@@ -54,7 +54,7 @@ export function parseNameAddr(input: string): Result<NameAddr> {
     }
     if (lt > 0) {
       // RFC 4475 §3.1.1.6 lwsdisp: 'caller<sip:…>' — no LWS needed before '<'.
-      const dn = s.slice(0, lt).trim();
+      const dn = trimLws(s.slice(0, lt));
       if (!validTokenDisplayName(dn)) return fail('invalid display name (quote it)');
       if (dn !== '') displayName = dn;
     }
@@ -64,7 +64,7 @@ export function parseNameAddr(input: string): Result<NameAddr> {
     if (gt === -1) return fail("missing '>'");
     // Deviation: whitespace just inside '<' '>' is ignored (RFC 4475 §3.1.2.14 badaspec allows this liberal
     // reading; the URI itself still may not contain whitespace).
-    const uri = parseUri(s.slice(lt + 1, gt).trim());
+    const uri = parseUri(trimLws(s.slice(lt + 1, gt)));
     if (!uri.ok) return uri;
     const params = parseHeaderParams(s, gt + 1);
     if (!params.ok) return params;
@@ -75,7 +75,7 @@ export function parseNameAddr(input: string): Result<NameAddr> {
   // addr-spec: the URI ends at the first ';' (or at whitespace before it, RFC 4475 wsinv 'uri ;tag=').
   let end = s.indexOf(';');
   if (end === -1) end = s.length;
-  const uriText = s.slice(0, end).trim();
+  const uriText = trimLws(s.slice(0, end));
   if (uriText.indexOf('?') !== -1) return fail("a URI with '?' must be enclosed in '<' '>'");
   const uri = parseUri(uriText);
   if (!uri.ok) return uri;

@@ -8,7 +8,7 @@
  * LWS is allowed around '/', ':' and ';' (RFC 4475 §3.1.1.1 wsinv). Unknown transports are kept (§3.1.1.10).
  */
 import type { Result, Via } from './types.ts';
-import { isTokenChar, parseUint, skipWs } from './lex.ts';
+import { isTokenChar, parseUint, skipWs, trimLws } from './lex.ts';
 import { EMPTY_PARAMS, parseHeaderParams } from './params.ts';
 import { validIpv6Reference } from './uri.ts';
 import { splitListStrict } from './headers.ts';
@@ -27,7 +27,7 @@ function readToken(s: string, i: number): number {
  * parameter section but still needs a good sent-protocol and sent-by.
  */
 export function parseVia(input: string, lenient = false): Result<Via> {
-  const s = input.trim();
+  const s = trimLws(input);
   let i = 0;
   // sent-protocol
   let e = readToken(s, i);
