@@ -40,6 +40,12 @@ test('a Contact equal to its source address (no NAT) is used as it is', () => {
   assert.equal(d!.destination, undefined, 'a DNS name is resolved normally');
 });
 
+test('an IPv4 peer seen on a dual-stack socket (::ffff:a.b.c.d) matches its IPv4 Contact', () => {
+  const [t] = targetsAfter('<sip:alice@198.51.100.7:40312>', { ...SOURCE, address: '::ffff:198.51.100.7' });
+  assert.equal(t!.natted, false);
+  assert.equal(t!.destination, undefined);
+});
+
 test('over TCP the request goes back on the registering connection', () => {
   const tcp: Source = { ...SOURCE, protocol: 'tcp', connectionId: 17 };
   const [t] = targetsAfter('<sip:alice@198.51.100.7:40312;transport=tcp>', tcp);
