@@ -102,8 +102,11 @@ export class Registrar {
   /** Canonical AOR for a URI, our own hosts mapped to the configured domain; undefined if not an AOR. */
   aorOf(uri: SipUri): string | undefined {
     if (!isAorUri(uri)) return undefined;
-    const host = this.domain !== undefined && this.isLocal(uri.host) ? this.domain : uri.host;
-    return canonicalAor(uri, host);
+    // Our own hosts (at any port) all mean the configured domain: `sip:alice@10.0.0.5:5060` and
+    // `sip:alice@10.0.0.5` are one AOR (§10.3 step 5 removes parameters; the port of our own address is not part
+    // of a user's identity).
+    if (this.domain !== undefined && this.isLocal(uri.host)) return `sip:${uri.user ?? ''}@${this.domain}`;
+    return canonicalAor(uri, uri.host);
   }
 
   /** Live bindings for a target URI (e.g. an INVITE's Request-URI), highest q first. */

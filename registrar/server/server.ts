@@ -1,0 +1,86 @@
+/**
+ * Starting and stopping a sipmeet server: builds the layers bottom-up (transport → transactions → server core)
+ * and tears them down top-down.
+ */
+import type { Logger } from '../log.ts';
+import { type Clock, systemClock } from '../sip/clock.ts';
+import { createTransport } from '../sip/transport/index.ts';
+import type { SipTransport } from '../sip/transport/types.ts';
+import { TransactionLayer } from '../sip/transaction/layer.ts';
+import { DigestAuthenticator } from '../sip/auth/digest.ts';
+import { loadUsersFile } from '../sip/auth/users.ts';
+import { LocationService } from '../location/bindings.ts';
+import { Registrar } from '../location/registrar.ts';
+import type { ServerConfig } from './config.ts';
+import { SipServer } from './sip-server.ts';
+
+export interface RunningServer {
+  readonly config: ServerConfig;
+  readonly sipPort: number;
+  /** "host:port" as phones should be configured (IPv6 in brackets). */
+  readonly advertisedHostPort: string;
+  /** `sip:<user>@<domain or advertised host:port>`. */
+  sipUri(user: string): string;
+  readonly transport: SipTransport;
+  readonly transactions: TransactionLayer;
+  readonly registrar: Registrar;
+  readonly sip: SipServer;
+  close(): Promise<void>;
+}
+
+export async function startServer(cfg: ServerConfig, logger: Logger, opts: { clock?: Clock } = {}): Promise<RunningServer> {
+  const clock = opts.clock ?? systemClock;
+  const log = logger.child({ component: 'server' });
+  let auth: DigestAuthenticator | undefined;
+  let knownUser: ((u: string) => boolean) | undefined;
+  if (cfg.usersFile) {
+    const users = loadUsersFile(cfg.usersFile); // throws a one-line Error the CLI prints
+    auth = new DigestAuthenticator({ realm: cfg.domain ?? 'sipmeet', users, clock, logger });
+    knownUser = (u) => users.lookup(u) !== undefined;
+  } else {
+    log.warn('no users file (--users): the registrar is open, anyone may register any name');
+  }
+  const transport = await createTransport({ host: cfg.host, port: cfg.sipPort, advertise: cfg.advertise, clock, logger });
+  const transactions = new TransactionLayer({ transport, clock, logger });
+  transport.onMessage((incoming) => transactions.receive(incoming));
+  const location = new LocationService({ clock, logger });
+  const registrar = new Registrar({
+    location,
+    clock,
+    logger,
+    // With --domain: that domain and our own addresses are served. Without: every host that reaches us is ours
+    // (like Kamailio's use_domain=0), so `sip:alice@<any name of this server>` is one user.
+    domain: cfg.domain ?? cfg.advertise,
+    isLocalDomain: cfg.domain !== undefined ? (h: string) => isOurHost(h, cfg) : () => true,
+  });
+  const sip = new SipServer({ transport, transactions, registrar, clock, logger, ...(auth ? { auth } : {}), ...(knownUser ? { knownUser } : {}) });
+  const sipPort = transport.listening[0]?.port ?? cfg.sipPort;
+  const adv = cfg.advertise.includes(':') ? `[${cfg.advertise}]` : cfg.advertise;
+  const advertisedHostPort = `${adv}:${sipPort}`;
+  log.info({ host: cfg.host, sipPort, advertise: cfg.advertise, domain: cfg.domain ?? '(any)', auth: Boolean(auth) }, 'sipmeet server started');
+  let closed = false;
+  return {
+    config: cfg,
+    sipPort,
+    advertisedHostPort,
+    sipUri: (user) => `sip:${user}@${cfg.domain ?? advertisedHostPort}`,
+    transport,
+    transactions,
+    registrar,
+    sip,
+    async close() {
+      if (closed) return;
+      closed = true;
+      sip.close();
+      transactions.close();
+      location.close();
+      await transport.close();
+      log.info('sipmeet server stopped');
+    },
+  };
+}
+
+function isOurHost(host: string, cfg: ServerConfig): boolean {
+  const h = host.startsWith('[') ? host.slice(1, -1) : host;
+  return h === cfg.advertise || h === cfg.host || h === '127.0.0.1' || h === '::1' || h === 'localhost';
+}
