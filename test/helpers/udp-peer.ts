@@ -11,13 +11,18 @@ export class UdpPeer {
   readonly socket: Socket;
   port = 0;
   readonly received: SipMessage[] = [];
+  /** Datagrams that did not parse (e.g. a 400 echoing the broken header it complains about). */
+  readonly unparsed: Buffer[] = [];
   private waiters: Array<{ pred: (m: SipMessage) => boolean; resolve: (m: SipMessage) => void }> = [];
 
   private constructor(socket: Socket) {
     this.socket = socket;
     socket.on('message', (buf) => {
       const r = parseMessage(buf);
-      if (!r.ok) throw new Error(`UdpPeer got an unparsable message: ${r.error}\n${buf.toString('latin1')}`);
+      if (!r.ok) {
+        this.unparsed.push(buf);
+        return;
+      }
       this.received.push(r.message);
       const w = this.waiters.find((x) => x.pred(r.message));
       if (w) {

@@ -35,7 +35,7 @@ import type { FramingError } from './stream-framer.ts';
 import { isStun, stunBindingResponse } from './stun.ts';
 import { TcpLayer } from './tcp.ts';
 import type {
-  Endpoint, Incoming, SendCallback, SipTransport, Source, TransportProtocol, TransportStats,
+  Endpoint, Incoming, SendCallback, SipTransport, Source, TraceEvent, TransportProtocol, TransportStats,
 } from './types.ts';
 import { UdpLayer } from './udp.ts';
 
@@ -103,6 +103,7 @@ class Transport implements SipTransport {
   private readonly udpMaxRequestSize: number;
   private readonly checkSentBy: boolean;
   private handler: ((incoming: Incoming) => void) | undefined;
+  private tracer: ((ev: TraceEvent) => void) | undefined;
   private closing: Promise<void> | undefined;
 
   private received = 0;
@@ -155,6 +156,14 @@ class Transport implements SipTransport {
       });
     }
     this.listening = listening;
+  }
+
+  /**
+   * SIP trace: every message received (before parsing) and sent, as bytes with the peer's address. For operators
+   * (`--log-level trace`) and for tests that print a call's trace when they fail. Off (no cost) until set.
+   */
+  onTrace(fn: ((ev: TraceEvent) => void) | undefined): void {
+    this.tracer = fn;
   }
 
   onMessage(handler: (incoming: Incoming) => void): void {
@@ -215,12 +224,14 @@ class Transport implements SipTransport {
   private sendUdp(buf: Buffer, port: number, address: string, cb?: SendCallback): void {
     if (!this.udp) return cb?.(new Error('UDP is not enabled on this SIP transport'));
     this.sent++;
+    if (this.tracer) this.trace('out', 'udp', address, port, buf);
     this.udp.send(buf, port, address, cb);
   }
 
   private sendTcp(dest: Endpoint & { connectionId?: number }, buf: Buffer, cb?: SendCallback): void {
     if (!this.tcp) return cb?.(new Error('TCP is not enabled on this SIP transport'));
     this.sent++;
+    if (this.tracer) this.trace('out', 'tcp', dest.address, dest.port, buf);
     this.tcp.send(dest, buf, cb);
   }
 
@@ -308,8 +319,17 @@ class Transport implements SipTransport {
     }
   }
 
+  private trace(direction: 'in' | 'out', protocol: TransportProtocol, address: string, port: number, bytes: Buffer): void {
+    try {
+      this.tracer?.({ direction, protocol, address, port, bytes, at: this.clock.wallNow() });
+    } catch {
+      /* a tracer's bug never affects SIP */
+    }
+  }
+
   private receive(buf: Buffer, source: Source, stream: boolean): void {
     this.received++;
+    if (this.tracer) this.trace('in', source.protocol, source.address, source.port, buf);
     const r = stream ? parseMessage(buf, STREAM) : parseMessage(buf);
     if (!r.ok) return this.onParseFailure(r, buf, source);
     const msg = r.message;

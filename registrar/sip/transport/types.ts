@@ -27,6 +27,18 @@ export interface Incoming {
   readonly receivedAt: number;
 }
 
+/** One message on the wire, for SIP traces. */
+export interface TraceEvent {
+  readonly direction: 'in' | 'out';
+  readonly protocol: TransportProtocol;
+  /** The peer's address and port. */
+  readonly address: string;
+  readonly port: number;
+  readonly bytes: Buffer;
+  /** Wall-clock ms. */
+  readonly at: number;
+}
+
 export type SendCallback = (err?: Error) => void;
 
 export interface SipTransport {
@@ -43,6 +55,8 @@ export interface SipTransport {
   sendResponse(res: SipResponse, requestSource: Source, cb?: SendCallback): void;
   /** The sent-by value (host:port) and transport token this transport advertises for dest's protocol. */
   viaSentBy(protocol: TransportProtocol): { host: string; port: number; transport: string };
+  /** SIP trace of every message in and out (undefined turns it off). */
+  onTrace(fn: ((ev: TraceEvent) => void) | undefined): void;
   /** Incoming valid messages (received/rport already added to a request's top Via). */
   onMessage(handler: (incoming: Incoming) => void): void;
   close(): Promise<void>;
