@@ -50,6 +50,8 @@ interface MediaSection {
   readonly line: MediaLine;
   connection: Connection | undefined;
   readonly bandwidth: Bandwidth[];
+  /** The section's a= values as written, to give back verbatim what the typed model cannot hold. */
+  readonly attributes: string[];
 }
 
 interface Structure {
@@ -114,12 +116,14 @@ function readStructure(text: string): Result<Structure> {
     if (type === 'm') {
       const r = parseMediaLine(value);
       if (!r.ok) return fail(`${at}: ${r.error}`);
-      media.push({ line: r.value, connection: undefined, bandwidth: [] });
+      media.push({ line: r.value, connection: undefined, bandwidth: [], attributes: [] });
       continue;
     }
     if (section !== undefined) {
       if (!MEDIA_TYPES.has(type)) return fail(`${at}: "${type}=" is not allowed inside a media description`);
-      if (type === 'c') {
+      if (type === 'a') {
+        section.attributes.push(value);
+      } else if (type === 'c') {
         const r = parseConnection(value);
         if (!r.ok) return fail(`${at}: ${r.error}`);
         // Deviation: RFC 4566 §5.7 allows several c= per medium (layered multicast); the first is kept.
@@ -207,18 +211,15 @@ function isPort(v: unknown): v is number {
 
 type TransformRtp = TransformMedia['rtp'][number];
 
-function rtpmapLine(r: TransformRtp): string {
-  return `rtpmap:${r.payload} ${r.codec}${r.rate === undefined ? '' : `/${r.rate}`}${r.encoding === undefined ? '' : `/${r.encoding}`}`;
-}
-
 /** RFC 4566 §6 rtpmap: <encoding name>/<clock rate>[/<encoding parameters>]; channels must be a count. */
 function toRtpmap(r: TransformRtp): Rtpmap | undefined {
   const clockRate = positive(r.rate);
-  if (r.codec === '' || clockRate === undefined || !Number.isInteger(clockRate)) return undefined;
-  if (r.encoding === undefined) return { encoding: r.codec, clockRate };
+  const encoding = String(r.codec);
+  if (encoding === '' || clockRate === undefined || !Number.isInteger(clockRate)) return undefined;
+  if (r.encoding === undefined) return { encoding, clockRate };
   const channels = positive(r.encoding);
   if (channels === undefined || !Number.isInteger(channels)) return undefined;
-  return { encoding: r.codec, clockRate, channels };
+  return { encoding, clockRate, channels };
 }
 
 /** RFC 3605 §2.1: a=rtcp:<port> [<nettype> <addrtype> <connection-address>]. */
@@ -233,34 +234,52 @@ function optionalString(v: unknown): string | undefined {
   return v === undefined || v === null ? undefined : String(v);
 }
 
+/**
+ * The a= lines of a section named `name` (and, for per-format attributes, about `payload`), as written. What
+ * sdp-transform matched for a typed attribute but fails our checks goes back to `invalid` from these, so a
+ * malformed line is written back exactly as it came.
+ */
+function rawAttributes(section: MediaSection, name: string, payload?: unknown): { value: string }[] {
+  const prefix = payload === undefined ? `${name}:` : `${name}:${String(payload)}`;
+  return section.attributes
+    .filter((a) => (payload === undefined ? a === name || a.startsWith(prefix) : a === prefix || a.startsWith(`${prefix} `) || a.startsWith(`${prefix}\t`)))
+    .map((value) => ({ value }));
+}
+
 /** Pass 2 for one m= line: typed attributes from sdp-transform; what fails its check goes back to `invalid`. */
 function readMedia(section: MediaSection, t: TransformMedia): MediaDescription {
   const { line } = section;
   const invalid: { value: string }[] = [...(t.invalid ?? [])];
+  /** `skip`: how many of the matching lines the typed model already holds (the first of a repeated one). */
+  const keepRaw = (name: string, payload?: unknown, skip = 0): void => {
+    for (const raw of rawAttributes(section, name, payload).slice(skip)) {
+      if (!invalid.some((v) => v.value === raw.value)) invalid.push(raw);
+    }
+  };
+  const listed = (payload: unknown): boolean => line.formats.includes(String(payload));
   const rtpmaps = new Map<number, Rtpmap>();
   for (const r of t.rtp ?? []) {
     const rtpmap = toRtpmap(r);
-    if (rtpmap === undefined || rtpmaps.has(r.payload) || !line.formats.includes(String(r.payload))) {
-      invalid.push({ value: rtpmapLine(r) }); // malformed, repeated, or for a PT the m= line does not list
-    } else rtpmaps.set(r.payload, rtpmap);
+    // Malformed, or for a PT the m= line does not list, or repeated (RFC 4566 §6: "Up to one rtpmap
+    // attribute can be defined for each media format"): kept as written.
+    if (rtpmap === undefined || !listed(r.payload)) keepRaw('rtpmap', r.payload);
+    else if (rtpmaps.has(r.payload)) keepRaw('rtpmap', r.payload, 1);
+    else rtpmaps.set(r.payload, rtpmap);
   }
   const fmtps = new Map<number, string>();
   for (const f of t.fmtp ?? []) {
-    if (fmtps.has(f.payload) || !line.formats.includes(String(f.payload))) invalid.push({ value: `fmtp:${f.payload} ${f.config}` });
+    if (!listed(f.payload)) keepRaw('fmtp', f.payload);
+    else if (fmtps.has(f.payload)) keepRaw('fmtp', f.payload, 1);
     else fmtps.set(f.payload, String(f.config));
   }
   const feedback: { payload: string; fb: RtcpFeedback }[] = [
     ...(t.rtcpFbTrrInt ?? []).map((x) => ({ payload: String(x.payload), fb: { type: 'trr-int', param: String(x.value) } })),
     ...(t.rtcpFb ?? []).map((x) => ({
       payload: String(x.payload),
-      fb: x.subtype === undefined ? { type: x.type } : { type: x.type, param: String(x.subtype) },
+      fb: x.subtype === undefined ? { type: String(x.type) } : { type: String(x.type), param: String(x.subtype) },
     })),
   ];
-  for (const { payload, fb } of feedback) {
-    if (payload !== '*' && !line.formats.includes(payload)) {
-      invalid.push({ value: `rtcp-fb:${payload} ${fb.type}${fb.param === undefined ? '' : ` ${fb.param}`}` });
-    }
-  }
+  for (const { payload } of feedback) if (payload !== '*' && !listed(payload)) keepRaw('rtcp-fb', payload);
 
   const payloads: PayloadFormat[] = isRtpProto(line.proto)
     ? line.formats.map((fmt) => {
@@ -280,15 +299,12 @@ function readMedia(section: MediaSection, t: TransformMedia): MediaDescription {
   let rtcp: RtcpAttribute | undefined;
   if (t.rtcp !== undefined) {
     rtcp = toRtcp(t.rtcp);
-    if (rtcp === undefined) {
-      const r = t.rtcp;
-      invalid.push({ value: `rtcp:${r.port}${r.address === undefined ? '' : ` ${r.netType} IP${r.ipVer} ${r.address}`}` });
-    }
+    if (rtcp === undefined) keepRaw('rtcp');
   }
   const ptime = positive(t.ptime);
-  if (t.ptime !== undefined && ptime === undefined) invalid.push({ value: `ptime:${t.ptime}` });
+  if (t.ptime !== undefined && ptime === undefined) keepRaw('ptime');
   const maxptime = positive(t.maxptime);
-  if (t.maxptime !== undefined && maxptime === undefined) invalid.push({ value: `maxptime:${t.maxptime}` });
+  if (t.maxptime !== undefined && maxptime === undefined) keepRaw('maxptime');
 
   const ssrcs: Ssrc[] = (t.ssrcs ?? []).map((s) =>
     s.value === undefined ? { id: Number(s.id), attribute: String(s.attribute) } : { id: Number(s.id), attribute: String(s.attribute), value: String(s.value) },
