@@ -41,6 +41,11 @@ export async function startServer(cfg: ServerConfig, logger: Logger, opts: { clo
     log.warn('no users file (--users): the registrar is open, anyone may register any name');
   }
   const transport = await createTransport({ host: cfg.host, port: cfg.sipPort, advertise: cfg.advertise, clock, logger });
+  if (logger.isLevelEnabled('trace')) {
+    // `--log-level trace`: a SIP trace of every message in and out.
+    const tlog = logger.child({ component: 'sip-trace' });
+    transport.onTrace((ev) => tlog.trace({ dir: ev.direction, proto: ev.protocol, peer: `${ev.address}:${ev.port}`, msg: ev.bytes.toString('utf8') }, 'sip'));
+  }
   const transactions = new TransactionLayer({ transport, clock, logger });
   transport.onMessage((incoming) => transactions.receive(incoming));
   const location = new LocationService({ clock, logger });
