@@ -151,10 +151,11 @@ export function fmtpCompatible(encoding: string, offered: string | undefined, ou
 /**
  * The a=fmtp to put in an answer for a codec we accepted. H.264: the offer's configuration, kept as is
  * (RFC 6184 §8.2.2 "the answerer MUST either maintain all configuration parameters or remove the media
- * format"). Others: our own receive preferences.
+ * format"). telephone-event: our event list, else the offer's. Others: our own receive preferences.
  */
 export function answerFmtp(encoding: string, offered: string | undefined, ours: string | undefined): string | undefined {
   if (encoding.toLowerCase() === 'h264') return offered ?? ours;
+  if (isTelephoneEvent(encoding)) return ours ?? offered;
   return ours;
 }
 

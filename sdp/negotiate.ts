@@ -131,7 +131,7 @@ function negotiatedCodec(m: Match, media: MediaDescription): NegotiatedCodec {
     clockRate: rtpmap.clockRate,
     ...(rtpmap.channels === undefined ? {} : { channels: rtpmap.channels }),
     remoteFmtp: m.offered.fmtp,
-    localFmtp: isTelephoneEvent(m.spec.encoding) ? (m.spec.fmtp ?? m.offered.fmtp) : answerFmtp(m.spec.encoding, m.offered.fmtp, m.spec.fmtp),
+    localFmtp: answerFmtp(m.spec.encoding, m.offered.fmtp, m.spec.fmtp),
     // RFC 4585 §4.2: each side lists the feedback it wants; we keep what both list.
     rtcpFb: ours.filter((fb) => theirs.some((t) => sameFeedback(t, fb))),
   };
@@ -161,9 +161,7 @@ function answerStream(offer: SessionDescription, offered: MediaDescription, inde
   if (protoProblem !== undefined) return reject(offered, index, protoProblem);
   const connection = effectiveConnection(offer, offered);
   // Deviation: RFC 3264 §6.2 multicast streams are not supported; refused like any other stream.
-  if (connection === undefined || isMulticast(connection.address)) {
-    return reject(offered, index, 'multicast not supported');
-  }
+  if (connection !== undefined && isMulticast(connection.address)) return reject(offered, index, 'multicast not supported');
 
   const common = commonFormats(offered, mediaPolicy.codecs);
   const primaries = common.filter((m) => !isSecondary(m.offered.rtpmap.encoding));
@@ -174,6 +172,12 @@ function answerStream(offer: SessionDescription, offered: MediaDescription, inde
     return reject(offered, index, `no common codec (offered ${offered.payloads.map(describe).join(', ') || offered.formats.join(' ')})`);
   }
   const event = eventsOnly ? first : pickTelephoneEvent(common, first.offered.rtpmap.clockRate);
+  // RFC 5761 §5.1.1: rtcp-mux in an answer only when the offer has it; then RTCP goes to the RTP port.
+  const rtcpMux = offered.rtcpMux && policy.rtcpMux !== false;
+  // parseSdp() guarantees a c= for every stream; a hand-built offer might lack one.
+  const transport = remoteTransport(offer, offered, rtcpMux);
+  if (transport === undefined) return reject(offered, index, 'no connection address');
+  // Last, so that a port is only taken for a stream that is accepted.
   const port = portFor(policy, index, offered.type);
   if (port === undefined) return reject(offered, index, 'no local port available');
 
@@ -188,10 +192,6 @@ function answerStream(offer: SessionDescription, offered: MediaDescription, inde
   const codec = codecs[0] as NegotiatedCodec;
 
   const direction = answerDirection(effectiveDirection(offer, offered), mediaPolicy.direction ?? 'sendrecv');
-  // RFC 5761 §5.1.1: rtcp-mux in an answer only when the offer has it; then RTCP goes to the RTP port.
-  const rtcpMux = offered.rtcpMux && policy.rtcpMux !== false;
-  const transport = remoteTransport(offer, offered, rtcpMux);
-  if (transport === undefined) return reject(offered, index, 'no connection address');
 
   const formats: LocalFormat[] = codecs.map((c) => ({
     pt: c.pt,
@@ -235,7 +235,7 @@ function answerStream(offer: SessionDescription, offered: MediaDescription, inde
 
 /**
  * RFC 3264 §6 answer to `offer`. `{ ok: false, status: 488 }` when the offer had streams to use and we can
- * use none of them (RFC 3261 §13.3.1.3 / §21.4.26 488 Not Acceptable Here); `reason` names each stream's
+ * use none of them (RFC 3261 §21.4.26 488 Not Acceptable Here); `reason` names each stream's
  * problem. An offer whose streams are all disabled (port 0) is answered, with all ports 0.
  */
 export function answerOffer(offer: SessionDescription, policy: AnswerPolicy): AnswerResult {

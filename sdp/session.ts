@@ -92,12 +92,10 @@ function readStructure(text: string): Result<Structure> {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
     const at = `line ${i + 1}`;
-    const m = /^([a-z])=(.*)$/.exec(line);
-    if (m === null) {
-      if (line.includes('\r')) return fail(`${at}: bare CR inside a line`);
-      return fail(`${at}: ${quote(line)} is not <type>=<value>`);
-    }
+    // A lone CR would end a line for sdp-transform (it splits on CR too) but not for us: refuse it.
     if (line.includes('\r')) return fail(`${at}: bare CR inside a line`);
+    const m = /^([a-z])=(.*)$/s.exec(line);
+    if (m === null) return fail(`${at}: ${quote(line)} is not <type>=<value>`);
     const type = m[1] as string;
     const value = m[2] as string;
     kept.push(line);
