@@ -14,7 +14,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CLK_TCK, installCleanup, killAllNow, sleep, spawnManaged, treeCpuTicks, udpRcvbufErrors } from './lib/procs.ts';
+import {
+  CLK_TCK, installCleanup, killAllNow, machineBusyTicks, sleep, spawnManaged, treeUsage, udpRcvbufErrors,
+} from './lib/procs.ts';
 import { runSippStep, sippPath, sippVersion, SIPP_INSTALL_HINT, type SippStepResult } from './lib/sipp.ts';
 import {
   kamailioModuleDir, kamailioPath, kamailioVersion, startKamailio, startSipmeet, KAMAILIO_INSTALL_HINT, REPO_ROOT,
@@ -145,19 +147,26 @@ async function benchTarget(name: TargetName): Promise<{ rows: StepRow[]; sustain
         break;
       }
       const procs = Math.ceil(rate / perSipp);
-      const before = treeCpuTicks(target.proc.pid);
+      const before = treeUsage(target.proc.pid);
+      const busyBefore = machineBusyTicks();
       const dropsBefore = udpRcvbufErrors();
       const step = await runSippStep({
         sipp: sipp!, targetPort: target.port, rate, durationS, procs, workDir, users, userPrefix: 'p',
       });
-      const serverCpuPct = ((treeCpuTicks(target.proc.pid) - before) / CLK_TCK / step.wallS) * 100;
+      const after = treeUsage(target.proc.pid);
+      const busyS = (machineBusyTicks() - busyBefore) / CLK_TCK;
+      const serverCpuS = (after.cpuTicks - before.cpuTicks) / CLK_TCK;
+      const serverCpuPct = (serverCpuS / step.wallS) * 100;
+      const serverRunqPct = ((after.runqWaitNs - before.runqWaitNs) / 1e9 / step.wallS) * 100;
+      const sippCpuS = step.sippCpuPct === undefined ? 0 : (step.sippCpuPct / 100) * step.wallS;
+      const otherCpuPct = Math.max(0, ((busyS - serverCpuS - sippCpuS) / step.wallS) * 100);
       const dropsAfter = udpRcvbufErrors();
       const udpDrops = dropsBefore === undefined || dropsAfter === undefined ? null : dropsAfter - dropsBefore;
       const v = verdict(step);
       const row: StepRow = {
         target: name, rate, procs, achieved: step.achieved, successful: step.successful, failed: step.failed,
         retransPct: step.outgoing > 0 ? (step.retransmissions / step.outgoing) * 100 : 0,
-        serverCpuPct, sippCpuPct: step.sippCpuPct ?? null, pass: v.pass, reason: v.reason,
+        serverCpuPct, serverRunqPct, otherCpuPct, sippCpuPct: step.sippCpuPct ?? null, pass: v.pass, reason: v.reason,
         failures: step.failures, wallS: step.wallS, udpDrops,
       };
       rows.push(row);

@@ -187,11 +187,38 @@ function readStat(pid: number): StatLine | undefined {
   return { pid, ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) };
 }
 
+export interface TreeUsage {
+  /** utime + stime of the processes, clock ticks (all their threads, exited threads included). */
+  cpuTicks: number;
+  /** Time their live threads spent runnable but waiting for a CPU (schedstat field 2), nanoseconds. */
+  runqWaitNs: number;
+}
+
+function runqWaitNs(pid: number): number {
+  let total = 0;
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0;
+  }
+  for (const tid of tids) {
+    try {
+      const f = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ');
+      total += Number(f[1]) || 0;
+    } catch {
+      // thread gone
+    }
+  }
+  return total;
+}
+
 /**
- * utime + stime (clock ticks) of `pid` and all its live descendants (Kamailio forks its workers;
- * threads are included in a process's own figures). Exited descendants are not counted.
+ * CPU used by `pid` and all its live descendants (Kamailio forks its workers) and the time they waited for
+ * a CPU — the latter says whether a server was starved by other load on the machine. Exited descendants
+ * are not counted.
  */
-export function treeCpuTicks(pid: number): number {
+export function treeUsage(pid: number): TreeUsage {
   const all: StatLine[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -205,15 +232,27 @@ export function treeCpuTicks(pid: number): number {
     children.set(s.ppid, list);
   }
   const root = all.find((s) => s.pid === pid);
-  if (!root) return 0;
-  let total = 0;
+  const usage: TreeUsage = { cpuTicks: 0, runqWaitNs: 0 };
+  if (!root) return usage;
   const stack = [root];
   while (stack.length > 0) {
     const s = stack.pop()!;
-    total += s.ticks;
+    usage.cpuTicks += s.ticks;
+    usage.runqWaitNs += runqWaitNs(s.pid);
     for (const c of children.get(s.pid) ?? []) stack.push(c);
   }
-  return total;
+  return usage;
+}
+
+/** Busy CPU time of the whole machine, all cores (/proc/stat `cpu` line minus idle and iowait), ticks. */
+export function machineBusyTicks(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already inside user/nice)
+    return (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
+  } catch {
+    return 0;
+  }
 }
 
 /**

@@ -9,6 +9,10 @@ export interface StepRow {
   failed: number;
   retransPct: number;
   serverCpuPct: number;
+  /** Time the server's threads waited for a CPU, % of the step (summed over threads/processes). */
+  serverRunqPct: number;
+  /** Machine CPU used by anything but the server and sipp during the step, % of one core. */
+  otherCpuPct: number;
   sippCpuPct: number | null;
   pass: boolean;
   reason: string;
@@ -18,8 +22,11 @@ export interface StepRow {
   udpDrops: number | null;
 }
 
-const COLS = ['target', 'rate/s', 'sipp', 'achieved/s', 'ok', 'failed', 'retrans %', 'UDP drops', 'server CPU %', 'sipp CPU %', 'verdict'];
-const WIDTHS = [9, 7, 4, 10, 8, 7, 9, 9, 12, 10, 0];
+const COLS = [
+  'target', 'rate/s', 'sipp', 'achieved/s', 'ok', 'failed', 'retrans %', 'UDP drops',
+  'server CPU %', 'server runq %', 'sipp CPU %', 'other CPU %', 'verdict',
+];
+const WIDTHS = [9, 7, 4, 10, 8, 7, 9, 9, 12, 13, 10, 11, 0];
 
 function cells(r: StepRow): string[] {
   return [
@@ -32,7 +39,9 @@ function cells(r: StepRow): string[] {
     r.retransPct.toFixed(2),
     r.udpDrops === null ? '?' : String(r.udpDrops),
     r.serverCpuPct.toFixed(0),
+    r.serverRunqPct.toFixed(0),
     r.sippCpuPct === null ? '?' : r.sippCpuPct.toFixed(0),
+    r.otherCpuPct.toFixed(0),
     r.pass ? 'pass' : `FAIL ${r.reason}`,
   ];
 }
