@@ -304,9 +304,13 @@ function readMedia(section: MediaSection, t: TransformMedia): MediaDescription {
   const maxptime = positive(t.maxptime);
   if (t.maxptime !== undefined && maxptime === undefined) keepRaw('maxptime');
 
-  const ssrcs: Ssrc[] = (t.ssrcs ?? []).map((s) =>
-    s.value === undefined ? { id: Number(s.id), attribute: String(s.attribute) } : { id: Number(s.id), attribute: String(s.attribute), value: String(s.value) },
-  );
+  // RFC 5576 §4.1: <ssrc-id> is a 32-bit integer.
+  const ssrcs: Ssrc[] = [];
+  for (const x of t.ssrcs ?? []) {
+    const id = x.id;
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > 0xffffffff) keepRaw('ssrc', id);
+    else ssrcs.push(x.value === undefined ? { id, attribute: String(x.attribute) } : { id, attribute: String(x.attribute), value: String(x.value) });
+  }
 
   const {
     type: _type, port: _port, protocol: _protocol, payloads: _payloads, connection: _c, bandwidth: _b,

@@ -97,12 +97,15 @@ describe('parseSdp: the typed model', () => {
     }
   });
 
-  it('keeps attributes it types but cannot use (rtpmap for an unlisted PT, bad ptime) as they were', () => {
-    const s = mustParse(crlf([...HEAD, 'm=audio 4000 RTP/AVP 0', 'a=rtpmap:97 iLBC/8000', 'a=fmtp:97 mode=30', 'a=ptime:abc']));
-    assert.equal(s.media[0]?.ptime, undefined);
-    assert.deepEqual(s.media[0]?.payloads.map((p) => p.pt), [0]);
+  it('keeps typed attributes it cannot use (rtpmap for an unlisted PT, bad ptime, rtcp, ssrc, rtpmap) exactly as written', () => {
+    const odd = ['a=rtpmap:97 iLBC/8000', 'a=fmtp:97 mode=30', 'a=ptime:abc', 'a=rtcp:port', 'a=ssrc:99999999999 cname:x', 'a=rtpmap:0 PCMU/8000/x'];
+    const s = mustParse(crlf([...HEAD, 'm=audio 4000 RTP/AVP 0', ...odd]));
+    const audio = s.media[0]!;
+    assert.deepEqual([audio.ptime, audio.rtcp, audio.ssrcs, audio.payloads[0]?.rtpmapInSdp], [undefined, undefined, [], false]);
+    assert.deepEqual(audio.payloads.map((p) => p.pt), [0]);
     const written = writeSdp(s);
-    for (const line of ['a=rtpmap:97 iLBC/8000', 'a=fmtp:97 mode=30', 'a=ptime:abc']) assert.ok(written.includes(`${line}\r\n`), line);
+    for (const line of odd) assert.ok(written.includes(`${line}\r\n`), line);
+    assert.equal(written.split('\r\n').length, HEAD.length + 1 + odd.length + 1, 'nothing added');
   });
 });
 
