@@ -40,7 +40,7 @@ export const STATIC_PAYLOAD_TYPES: ReadonlyMap<number, Rtpmap> = new Map<number,
   [34, { encoding: 'H263', clockRate: 90000 }],
 ]);
 
-/** RFC 3551 §3: "payload type values in the range 96-127 MAY be defined dynamically". */
+/** RFC 3551 §6: "payload type values in the range 96-127 MAY be defined dynamically". */
 export const FIRST_DYNAMIC_PT = 96;
 export const LAST_DYNAMIC_PT = 127;
 
@@ -127,7 +127,7 @@ function channelsOf(mediaType: string, codec: Rtpmap): number {
 }
 
 /**
- * Same codec: encoding name compared case-insensitively (RFC 4855 §3: media subtype names are
+ * Same codec: encoding name compared case-insensitively (RFC 2045 §5.1: type, subtype and parameter names are
  * case-insensitive), same clock rate, same channel count. Format parameters are checked by `fmtpCompatible`.
  */
 export function sameCodec(mediaType: string, a: Rtpmap, b: Rtpmap): boolean {

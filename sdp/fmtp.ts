@@ -4,7 +4,7 @@
  * `name=value;name=value` form of media type parameters (RFC 4855 §3), which this reads.
  */
 
-/** Parameters by lowercased name (RFC 4855 §3: parameter names are case-insensitive); a bare token maps to ''. */
+/** Parameters by lowercased name (RFC 2045 §5.1: parameter names are not case sensitive); a bare token maps to ''. */
 export function parseFmtpParams(config: string): ReadonlyMap<string, string> {
   const params = new Map<string, string>();
   for (const part of config.split(';')) {

@@ -93,7 +93,7 @@ export function parseMediaLine(value: string): Result<MediaLine> {
   // RFC 4566 §5.14: the m= line carries "<fmt> ..." — at least one media format.
   if (formats.length === 0) return fail(`m=${type} lists no media formats`);
   if (isRtpProto(proto)) {
-    // RFC 3551 §3 / RFC 3550 §5.1: an RTP payload type is 7 bits.
+    // RFC 3550 §5.1: the RTP payload type field is 7 bits.
     const bad = formats.find((fmt) => !/^\d{1,3}$/.test(fmt) || Number(fmt) > 127);
     if (bad !== undefined) return fail(`m=${type} ${proto} format "${bad}" is not an RTP payload type 0-127`);
   }

@@ -63,7 +63,7 @@ function expandEvents(type: string, codecs: readonly CodecSpec[]): CodecSpec[] {
   });
 }
 
-/** RFC 3551 §3 / RFC 3264 §5.1: static PTs where assigned, dynamic 96-127 for the rest, previous ones kept. */
+/** RFC 3551 §6: static PTs where assigned, dynamic 96-127 for the rest, previous ones kept. */
 function assignPayloadTypes(media: OfferedMedia, codecs: readonly CodecSpec[]): LocalFormat[] {
   const used = new Set<number>();
   const wanted = codecs.map((spec) => {
