@@ -25,6 +25,11 @@ function toBody(body: Buffer | string | undefined): Buffer {
   return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
 }
 
+function first(headers: readonly Header[], name: string): string {
+  for (const h of headers) if (h.name === name) return h.value;
+  throw new TypeError(`createRequest: missing ${name} header`);
+}
+
 function toHeaders(list: HeaderTuples): Header[] {
   const out: Header[] = [];
   for (const [n, v] of list) {
@@ -49,11 +54,6 @@ export function createRequest(init: {
   const uri = parseUri(init.uri);
   if (!uri.ok) throw new TypeError(`createRequest: invalid Request-URI '${init.uri}': ${uri.error}`);
   const headers = toHeaders(init.headers);
-  const first = (name: string): string => {
-    const h = headers.find((x) => x.name === name);
-    if (h === undefined) throw new TypeError(`createRequest: missing ${name} header`);
-    return h.value;
-  };
   const via: Via[] = [];
   for (const h of headers) {
     if (h.name !== 'via') continue;
@@ -62,11 +62,11 @@ export function createRequest(init: {
     via.push(...r.value);
   }
   if (via.length === 0) throw new TypeError('createRequest: missing via header');
-  const from = parseNameAddr(first('from'));
+  const from = parseNameAddr(first(headers, 'from'));
   if (!from.ok) throw new TypeError(`createRequest: invalid From: ${from.error}`);
-  const to = parseNameAddr(first('to'));
+  const to = parseNameAddr(first(headers, 'to'));
   if (!to.ok) throw new TypeError(`createRequest: invalid To: ${to.error}`);
-  const cseq = parseCSeq(first('cseq'));
+  const cseq = parseCSeq(first(headers, 'cseq'));
   if (!cseq.ok) throw new TypeError(`createRequest: invalid CSeq: ${cseq.error}`);
   if (cseq.value.method !== init.method) throw new TypeError('createRequest: CSeq method differs from method');
   return new Request({
@@ -78,7 +78,7 @@ export function createRequest(init: {
     via,
     from: from.value,
     to: to.value,
-    callId: first('call-id'),
+    callId: first(headers, 'call-id'),
     cseq: cseq.value,
   });
 }

@@ -7,6 +7,10 @@
  * before the start-line". Deviation: bare LF line ends are tolerated (RFC 3261 requires CRLF), as most stacks do.
  */
 
+import { canonicalName, wireName } from './headers.ts';
+import { isToken, isWsp } from './lex.ts';
+import { Header } from './message.ts';
+
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
 /** Index of the first byte that is not CR or LF. */
@@ -59,4 +63,75 @@ export function splitLines(text: string): string[] {
     if (l.length > 0 && l.charCodeAt(l.length - 1) === 0x0d) lines[i] = l.slice(0, -1);
   }
   return lines;
+}
+
+/** Header names as written → canonical names (only valid tokens get in), bounded against hostile input. */
+const NAME_CACHE = new Map<string, string>();
+const NAME_CACHE_MAX = 512;
+
+/**
+ * Scan the header lines of `text` from offset `pos` (the end of the start line) into `out`, unfolding
+ * continuation lines (§7.3.1: "Header fields can be extended over multiple lines by preceding each extra line
+ * with at least one SP or horizontal tab" — the fold becomes one SP). Names are canonicalised (compact forms,
+ * §7.3.3); values lose their leading and trailing LWS. Works on offsets into `text`: one slice per name and value.
+ * Returns the first problem found (the scan goes on, so the request can still be answered), or undefined.
+ */
+export function scanHeaderLines(text: string, pos: number, out: Header[]): string | undefined {
+  let error: string | undefined;
+  const len = text.length;
+  let curName = '';
+  let curWire = '';
+  let curValue = '';
+  let inHeader = false;
+  while (pos < len) {
+    let nl = text.indexOf('\n', pos);
+    if (nl === -1) nl = len;
+    let end = nl;
+    if (end > pos && text.charCodeAt(end - 1) === 0x0d) end--;
+    const lineStart = pos;
+    pos = nl + 1;
+    if (end === lineStart) continue; // the start line's own end, or the tail of an unterminated datagram
+    if (isWsp(text.charCodeAt(lineStart))) {
+      if (!inHeader) {
+        error ??= 'Malformed header line';
+        continue;
+      }
+      let a = lineStart;
+      let b = end;
+      while (a < b && isWsp(text.charCodeAt(a))) a++;
+      while (b > a && isWsp(text.charCodeAt(b - 1))) b--;
+      if (a < b) curValue = curValue === '' ? text.slice(a, b) : `${curValue} ${text.slice(a, b)}`;
+      continue;
+    }
+    if (inHeader) out.push(new Header(curName, curValue, curWire));
+    inHeader = false;
+    const colon = text.indexOf(':', lineStart);
+    if (colon === -1 || colon >= end || colon === lineStart) {
+      error ??= 'Malformed header line';
+      continue;
+    }
+    // header-name HCOLON, HCOLON = *( SP / HTAB ) ":" SWS (RFC 4475 §3.1.1.1 wsinv: 'TO :').
+    let nameEnd = colon;
+    while (nameEnd > lineStart && isWsp(text.charCodeAt(nameEnd - 1))) nameEnd--;
+    const name = text.slice(lineStart, nameEnd);
+    let canonical = NAME_CACHE.get(name);
+    if (canonical === undefined) {
+      if (!isToken(name)) {
+        error ??= 'Malformed header name';
+        continue;
+      }
+      canonical = canonicalName(name);
+      if (NAME_CACHE.size < NAME_CACHE_MAX) NAME_CACHE.set(name, canonical);
+    }
+    curName = canonical;
+    curWire = name.length === 1 ? wireName(canonical) : name;
+    let a = colon + 1;
+    let b = end;
+    while (a < b && isWsp(text.charCodeAt(a))) a++;
+    while (b > a && isWsp(text.charCodeAt(b - 1))) b--;
+    curValue = text.slice(a, b);
+    inHeader = true;
+  }
+  if (inHeader) out.push(new Header(curName, curValue, curWire));
+  return error;
 }

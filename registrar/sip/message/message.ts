@@ -186,7 +186,8 @@ abstract class MessageBase {
   /** §10.2.1 / §20.10: Contact is '*' or a list of name-addrs (possibly over several header lines). */
   contacts(): Result<ContactList> {
     if (this._contacts !== undefined) return this._contacts;
-    const lines = this.headers.filter((h) => h.name === 'contact');
+    const lines: Header[] = [];
+    for (const h of this.headers) if (h.name === 'contact') lines.push(h);
     let r: Result<ContactList>;
     if (lines.length === 1 && lines[0]!.value === '*') r = { ok: true, value: { star: true } };
     else {
@@ -245,7 +246,13 @@ abstract class MessageBase {
     const touched = new Set<string>();
     let via: readonly Via[] | undefined = this._via;
     if (edits.topVia !== undefined || edits.popVia) {
-      const idx = hs.findIndex((h) => h.name === 'via');
+      let idx = -1;
+      for (let i = 0; i < hs.length; i++) {
+        if (hs[i]!.name === 'via') {
+          idx = i;
+          break;
+        }
+      }
       if (idx === -1) {
         if (edits.topVia !== undefined) hs.unshift(new Header('via', edits.topVia, 'Via'));
         via = undefined;
@@ -307,6 +314,14 @@ abstract class MessageBase {
   }
 }
 
+/** Does the edit add or remove a header of this canonical name? */
+function touches(edits: MessageEdits, name: string): boolean {
+  if (edits.remove !== undefined) for (const n of edits.remove) if (canonicalName(n) === name) return true;
+  if (edits.prepend !== undefined) for (const [n] of edits.prepend) if (canonicalName(n) === name) return true;
+  if (edits.append !== undefined) for (const [n] of edits.append) if (canonicalName(n) === name) return true;
+  return false;
+}
+
 export class Request extends MessageBase implements SipRequest {
   readonly kind = 'request' as const;
   readonly method: string;
@@ -336,9 +351,7 @@ export class Request extends MessageBase implements SipRequest {
       const r = parseUri(edits.uri);
       uri = r.ok ? r.value : placeholderUri(edits.uri);
     }
-    const touchedMf = [edits.remove, edits.prepend?.map((p) => p[0]), edits.append?.map((p) => p[0])].some(
-      (l) => l?.some((n) => canonicalName(n) === 'max-forwards'),
-    );
+    const touchedMf = touches(edits, 'max-forwards');
     return new Request({
       version: init.version,
       headers: init.headers,

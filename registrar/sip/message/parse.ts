@@ -12,9 +12,8 @@
  * and (requests) Contact. Everything else is parsed lazily by the message class.
  */
 import type { CSeq, NameAddr, ParseResult, Result, SipUri, Via } from './types.ts';
-import { canonicalName, wireName } from './headers.ts';
-import { readHead, skipLeadingCrlf, splitLines } from './head.ts';
-import { isToken, isWsp, parseUint, trimLws } from './lex.ts';
+import { readHead, scanHeaderLines, skipLeadingCrlf } from './head.ts';
+import { isToken, parseUint } from './lex.ts';
 import { Header, placeholderNameAddr, placeholderUri, Request, Response } from './message.ts';
 import { parseNameAddr } from './name-addr.ts';
 import { parseUri } from './uri.ts';
@@ -38,6 +37,8 @@ export interface ParseOptions {
 const MAGIC_COOKIE = 'z9hG4bK';
 /** Largest Content-Length we even consider (larger is "larger than body" anyway). */
 const MAX_CONTENT_LENGTH = 0x7fffffff;
+/** §21.4.1: every parser-detected problem is a 400 whose reason phrase names it. */
+const BAD = 'Bad Request - ';
 
 export function parseMessage(buf: Buffer, opts?: ParseOptions): ParseResult {
   try {
@@ -75,13 +76,13 @@ function parse(buf: Buffer, stream: boolean): ParseResult {
     if (stream) return drop('Header section not terminated');
     head = { text: buf.toString('utf8', start), bodyStart: buf.length };
   }
-  const lines = splitLines(head.text);
-  const startLine = lines[0]!;
+  const text = head.text;
+  let firstLineEnd = text.indexOf('\n');
+  if (firstLineEnd === -1) firstLineEnd = text.length;
+  const startLine = text.slice(0, firstLineEnd > 0 && text.charCodeAt(firstLineEnd - 1) === 0x0d ? firstLineEnd - 1 : firstLineEnd);
   let error: string | undefined;
   let status = 400;
-  const fail = (reason: string): void => {
-    if (error === undefined) error = `Bad Request - ${reason}`;
-  };
+  // The first problem found becomes the reason phrase (no closure here: this is the hot path).
 
   // ---- Start line (§7.1 Request-Line, §7.2 Status-Line) ----
   let isRequest: boolean;
@@ -109,13 +110,13 @@ function parse(buf: Buffer, stream: boolean): ParseResult {
     isRequest = true;
     // Deviation: runs of SP and trailing SP are tolerated (RFC 4475 §3.1.2.9 lwsstart, §3.1.2.10 trws allow
     // it); they are never forwarded since we rebuild the line.
-    const parts = startLine.split(' ').filter((p) => p !== '');
+    const parts = splitSp(startLine);
     method = parts[0] ?? '';
     // §7.1 / §25.1: Method = INVITEm / ... / extension-method (token); case-sensitive.
     if (!isToken(method)) return drop('Malformed Request-Line');
     if (parts.length !== 3) {
       // e.g. RFC 4475 §3.1.2.8 lwsruri: LWS inside the Request-URI.
-      fail('Malformed Request-Line');
+      error ??= BAD + 'Malformed Request-Line';
       uri = placeholderUri(parts.slice(1).join(' '));
       const last = parts[parts.length - 1]!;
       if (parts.length > 3 && isSipVersion(last)) version = last;
@@ -125,15 +126,15 @@ function parse(buf: Buffer, stream: boolean): ParseResult {
       const r = ruri.charCodeAt(0) === 0x3c ? null : parseUri(ruri);
       if (r === null || !r.ok) {
         // RFC 4475 §3.1.2.7 ltgtruri: '<uri>' as Request-URI is rejected.
-        fail('Malformed Request-URI');
+        error ??= BAD + 'Malformed Request-URI';
         uri = placeholderUri(ruri);
       } else {
         uri = r.value;
         // §19.1.1 table 1: the headers component is not allowed in a Request-URI (RFC 4475 §3.1.2.11 escruri).
-        if (uri.headers.length > 0) fail('Request-URI must not contain headers');
+        if (uri.headers.length > 0) error ??= BAD + 'Request-URI must not contain headers';
       }
     }
-    if (!isSipVersion(version)) fail('Malformed SIP-Version');
+    if (!isSipVersion(version)) error ??= BAD + 'Malformed SIP-Version';
     else if (!isSip20(version)) {
       // §8.2 / §21.5.26: 505 Version Not Supported (RFC 4475 §3.1.2.16 badvers). Takes precedence.
       error = 'Version Not Supported';
@@ -143,45 +144,8 @@ function parse(buf: Buffer, stream: boolean): ParseResult {
 
   // ---- Header lines: unfold (§7.3.1), canonical names, compact forms (§7.3.3) ----
   const headers: Header[] = [];
-  let curName = '';
-  let curWire = '';
-  let curValue = '';
-  let inHeader = false;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.length === 0) continue; // only possible as the last line of an unterminated datagram
-    if (isWsp(line.charCodeAt(0))) {
-      // §7.3.1: "Header fields can be extended over multiple lines by preceding each extra line with at least
-      // one SP or horizontal tab" — folding becomes a single SP.
-      if (!inHeader) {
-        fail('Malformed header line');
-        continue;
-      }
-      const t = trimLws(line);
-      if (t !== '') curValue = curValue === '' ? t : `${curValue} ${t}`;
-      continue;
-    }
-    if (inHeader) headers.push(new Header(curName, trimLws(curValue), curWire));
-    inHeader = false;
-    const colon = line.indexOf(':');
-    if (colon <= 0) {
-      fail('Malformed header line');
-      continue;
-    }
-    // header-name HCOLON: HCOLON = *( SP / HTAB ) ":" SWS (RFC 4475 wsinv 'TO :').
-    let nameEnd = colon;
-    while (nameEnd > 0 && isWsp(line.charCodeAt(nameEnd - 1))) nameEnd--;
-    const name = line.slice(0, nameEnd);
-    if (!isToken(name)) {
-      fail('Malformed header name');
-      continue;
-    }
-    curName = canonicalName(name);
-    curWire = name.length === 1 ? wireName(curName) : name;
-    curValue = line.slice(colon + 1);
-    inHeader = true;
-  }
-  if (inHeader) headers.push(new Header(curName, trimLws(curValue), curWire));
+  const lineError = scanHeaderLines(head.text, firstLineEnd, headers);
+  if (lineError !== undefined) error ??= BAD + lineError;
 
   // ---- Mandatory headers (§8.1.1) and single-valued duplicates (RFC 4475 §3.3.8 multi01) ----
   let viaH: Header[] | undefined;
@@ -199,29 +163,29 @@ function parse(buf: Buffer, stream: boolean): ParseResult {
         (viaH ??= []).push(h);
         break;
       case 'from':
-        if (fromH !== undefined) fail('Duplicate From header');
+        if (fromH !== undefined) error ??= BAD + 'Duplicate From header';
         else fromH = h;
         break;
       case 'to':
-        if (toH !== undefined) fail('Duplicate To header');
+        if (toH !== undefined) error ??= BAD + 'Duplicate To header';
         else toH = h;
         break;
       case 'call-id':
-        if (callIdH !== undefined) fail('Duplicate Call-ID header');
+        if (callIdH !== undefined) error ??= BAD + 'Duplicate Call-ID header';
         else callIdH = h;
         break;
       case 'cseq':
-        if (cseqH !== undefined) fail('Duplicate CSeq header');
+        if (cseqH !== undefined) error ??= BAD + 'Duplicate CSeq header';
         else cseqH = h;
         break;
       case 'max-forwards':
-        if (mfH !== undefined) fail('Duplicate Max-Forwards header');
+        if (mfH !== undefined) error ??= BAD + 'Duplicate Max-Forwards header';
         else mfH = h;
         break;
       case 'content-length':
         // Identical repeats are harmless; conflicting ones are a framing error (RFC 4475 §3.3.9 mcl01).
         if (clH !== undefined) {
-          if (clH.value !== h.value) fail('Conflicting Content-Length headers');
+          if (clH.value !== h.value) error ??= BAD + 'Conflicting Content-Length headers';
         } else clH = h;
         break;
       case 'contact':
@@ -232,7 +196,7 @@ function parse(buf: Buffer, stream: boolean): ParseResult {
 
   // Via: every value must parse; if not, the top one parsed leniently still tells where to answer (§18.2.2).
   let via: readonly Via[] = [];
-  if (viaH === undefined) fail('Missing Via header');
+  if (viaH === undefined) error ??= BAD + 'Missing Via header';
   else {
     const all: Via[] = [];
     let bad = false;
@@ -246,34 +210,36 @@ function parse(buf: Buffer, stream: boolean): ParseResult {
     }
     if (!bad) via = all;
     else {
-      fail('Malformed Via header');
+      error ??= BAD + 'Malformed Via header';
       const top = parseVia(splitTopLevelCommas(viaH[0]!.value)[0] ?? '', true);
       if (top.ok) via = [top.value];
     }
     // §17.1.1.3 / RFC 4475 §3.2.1 badbranch: a branch that is only the magic cookie identifies nothing.
-    if (via.length > 0 && via[0]!.branch === MAGIC_COOKIE) fail('Malformed Via branch');
+    if (via.length > 0 && via[0]!.branch === MAGIC_COOKIE) error ??= BAD + 'Malformed Via branch';
   }
 
-  const from = nameAddrHeader(fromH, 'From', fail);
-  const to = nameAddrHeader(toH, 'To', fail);
+  let from: NameAddr;
+  let to: NameAddr;
+  [from, error] = nameAddrHeader(fromH, 'From', error);
+  [to, error] = nameAddrHeader(toH, 'To', error);
 
   let callId = '';
-  if (callIdH === undefined) fail('Missing Call-ID header');
+  if (callIdH === undefined) error ??= BAD + 'Missing Call-ID header';
   else {
     callId = callIdH.value;
     // callid = word [ "@" word ]: no whitespace.
-    if (callId === '' || /\s/.test(callId)) fail('Malformed Call-ID header');
+    if (callId === '' || /\s/.test(callId)) error ??= BAD + 'Malformed Call-ID header';
   }
 
   let cseq: CSeq | undefined;
-  if (cseqH === undefined) fail('Missing CSeq header');
+  if (cseqH === undefined) error ??= BAD + 'Missing CSeq header';
   else {
     const r = parseCSeq(cseqH.value);
-    if (!r.ok) fail(`Malformed CSeq header (${r.error})`);
+    if (!r.ok) error ??= BAD + `Malformed CSeq header (${r.error})`;
     else {
       cseq = r.value;
       // §8.2.2... RFC 4475 §3.1.2.17 mismatch01: the CSeq method must match the Request-Line method.
-      if (isRequest && cseq.method !== method) fail('CSeq method does not match request method');
+      if (isRequest && cseq.method !== method) error ??= BAD + 'CSeq method does not match request method';
     }
   }
   cseq ??= { seq: 0, method };
@@ -282,7 +248,7 @@ function parse(buf: Buffer, stream: boolean): ParseResult {
   if (mfH !== undefined) {
     // §20.22: Max-Forwards = 1*DIGIT, 0-255 (RFC 4475 §3.1.2.4 scalar02 sends 300).
     const n = parseUint(mfH.value, 255);
-    if (n < 0) fail('Invalid Max-Forwards header');
+    if (n < 0) error ??= BAD + 'Invalid Max-Forwards header';
     else maxForwards = n;
   }
 
@@ -297,11 +263,11 @@ function parse(buf: Buffer, stream: boolean): ParseResult {
     const n = parseUint(clH.value, MAX_CONTENT_LENGTH);
     if (n < 0) {
       // RFC 4475 §3.1.2.3 ncl: -999 must never be used as a size.
-      fail('Invalid Content-Length header');
+      error ??= BAD + 'Invalid Content-Length header';
       body = buf.subarray(buf.length);
     } else if (n > available) {
       // RFC 4475 §3.1.2.2 clerr: §18.3 "If the message is shorter ... the message is rejected with 400".
-      fail('Content-Length larger than body');
+      error ??= BAD + 'Content-Length larger than body';
       body = buf.subarray(head.bodyStart);
     } else {
       // §18.3: extra octets after Content-Length are discarded (RFC 4475 §3.1.1.8 dblreq).
@@ -321,7 +287,7 @@ function parse(buf: Buffer, stream: boolean): ParseResult {
   // Contact is validated for requests now (it is cached for the registrar/dialog layer anyway).
   if (hasContact && error === undefined) {
     const c = request.contacts();
-    if (!c.ok) fail('Malformed Contact header');
+    if (!c.ok) error ??= BAD + 'Malformed Contact header';
   }
   if (error === undefined) return { ok: true, message: request };
   // Answerable only if the response can be routed: a usable top Via (§18.2.2).
@@ -329,15 +295,23 @@ function parse(buf: Buffer, stream: boolean): ParseResult {
   return { ok: false, error, status, request };
 }
 
-function nameAddrHeader(h: Header | undefined, label: string, fail: (r: string) => void): NameAddr {
-  if (h === undefined) {
-    fail(`Missing ${label} header`);
-    return placeholderNameAddr('');
-  }
+/** From/To (§20.20, §20.39): parsed, or a placeholder plus the first error. */
+function nameAddrHeader(h: Header | undefined, label: string, error: string | undefined): [NameAddr, string | undefined] {
+  if (h === undefined) return [placeholderNameAddr(''), error ?? `${BAD}Missing ${label} header`];
   const r: Result<NameAddr> = parseNameAddr(h.value);
-  if (!r.ok) {
-    fail(`Malformed ${label} header`);
-    return placeholderNameAddr(h.value);
+  if (!r.ok) return [placeholderNameAddr(h.value), error ?? `${BAD}Malformed ${label} header`];
+  return [r.value, error];
+}
+
+/** Split on runs of SP (Request-Line elements). */
+function splitSp(line: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < line.length) {
+    const sp = line.indexOf(' ', i);
+    const end = sp === -1 ? line.length : sp;
+    if (end > i) out.push(line.slice(i, end));
+    i = end + 1;
   }
-  return r.value;
+  return out;
 }

@@ -211,6 +211,11 @@ export function formatUri(uri: Omit<SipUri, 'raw'> & { raw?: string }): string {
   return out;
 }
 
+/** Parameter values compare case-insensitively (§19.1.4); null (flag) only equals null. */
+function eqv(x: string | null | undefined, y: string | null | undefined): boolean {
+  return x === y || (typeof x === 'string' && typeof y === 'string' && x.toLowerCase() === y.toLowerCase());
+}
+
 /** Parameters that must match when present in either URI (§19.1.4). */
 const MUST_MATCH = ['user', 'ttl', 'method', 'maddr', 'transport'];
 
@@ -224,8 +229,6 @@ export function uriEquals(a: SipUri, b: SipUri): boolean {
   if (a.scheme !== 'sip' && a.scheme !== 'sips') return a.raw === b.raw;
   if (a.user !== b.user || a.password !== b.password) return false;
   if (a.host !== b.host || a.port !== b.port) return false;
-  const eqv = (x: string | null | undefined, y: string | null | undefined): boolean =>
-    x === y || (typeof x === 'string' && typeof y === 'string' && x.toLowerCase() === y.toLowerCase());
   for (const name of MUST_MATCH) {
     if (!eqv(a.params.get(name), b.params.get(name))) return false;
   }
