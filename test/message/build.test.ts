@@ -170,12 +170,14 @@ test('edit(): top Via replaced (received/rport), prepend/remove/append, new URI 
   assert.ok(wire.startsWith('REGISTER sip:alice@192.0.2.7:5062 SIP/2.0\r\nRecord-Route: <sip:focus.example.com;lr>\r\n'));
   assert.ok(wire.endsWith('Max-Forwards: 69\r\nContent-Length: 1\r\n\r\nx'));
   // Via in a comma list: only the first value is replaced.
-  const listed = parseMessage(
-    Buffer.from(REGISTER.toString().replace('v: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bK.abc;rport\r\nVia:', 'Via: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bK.abc;rport,')),
-  );
+  const top = 'SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bK.abc;rport';
+  const listed = parseMessage(Buffer.from(REGISTER.toString().replace(`v: ${top}\r\nVia:`, `Via: ${top},`)));
   assert.ok(listed.ok && listed.message.kind === 'request');
   const l2 = listed.message.edit({ topVia: 'SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bK.abc;received=1.2.3.4' });
-  assert.equal(l2.get('via'), 'SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bK.abc;received=1.2.3.4, SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp1');
+  assert.equal(
+    l2.get('via'),
+    'SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bK.abc;received=1.2.3.4, SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp1',
+  );
   assert.equal(l2.via[1]!.host, 'proxy.example.com');
 });
 

@@ -68,8 +68,18 @@ test('§19.1.4 comparison examples', () => {
   assert.ok(eq('sip:%61lice@atlanta.com;transport=TCP', 'sip:alice@AtLanTa.CoM;Transport=tcp'));
   assert.ok(eq('sip:carol@chicago.com', 'sip:carol@chicago.com;newparam=5'));
   assert.ok(eq('sip:carol@chicago.com;security=on', 'sip:carol@chicago.com;newparam=5'));
-  assert.ok(eq('sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com', 'sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com'));
-  assert.ok(eq('sip:alice@atlanta.com?subject=project%20x&priority=urgent', 'sip:alice@atlanta.com?priority=urgent&subject=project%20x'));
+  assert.ok(
+    eq(
+      'sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com',
+      'sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com',
+    ),
+  );
+  assert.ok(
+    eq(
+      'sip:alice@atlanta.com?subject=project%20x&priority=urgent',
+      'sip:alice@atlanta.com?priority=urgent&subject=project%20x',
+    ),
+  );
   // Not equivalent
   assert.ok(!eq('SIP:ALICE@AtLanTa.CoM;Transport=udp', 'sip:alice@AtLanTa.CoM;Transport=UDP'), 'user differs in case');
   assert.ok(!eq('sip:bob@biloxi.com', 'sip:bob@biloxi.com:5060'), 'explicit port');

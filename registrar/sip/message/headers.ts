@@ -33,7 +33,7 @@ const COMPACT: Readonly<Record<string, string>> = {
   y: 'identity', // RFC 4474
 };
 
-/** Canonical (lowercase long-form) header name for a name as written, e.g. 'Call-ID' → 'call-id', 'i' → 'call-id'. */
+/** Canonical (lowercase long-form) name for a header name as written: 'Call-ID' → 'call-id', 'i' → 'call-id'. */
 export function canonicalName(name: string): string {
   const lower = name.toLowerCase();
   if (lower.length === 1) return COMPACT[lower] ?? lower;

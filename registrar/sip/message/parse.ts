@@ -6,7 +6,7 @@
  *
  * A request that is broken but still answerable (method known, top Via usable) comes back as
  * `{ok:false, error, status, request}` so the UAS can send `status error` (§8.2: 400 for a malformed request,
- * §8.2.2... / §21.5.26: 505 for an unsupported SIP-Version). The `error` text is the reason phrase to send.
+ * §21.5.26: 505 for an unsupported SIP-Version). The `error` text is the reason phrase to send.
  *
  * Eager work: start line, header lines (unfolded), Via, From, To, Call-ID, CSeq, Max-Forwards, Content-Length,
  * and (requests) Contact. Everything else is parsed lazily by the message class.
@@ -79,10 +79,11 @@ function parse(buf: Buffer, stream: boolean): ParseResult {
   const text = head.text;
   let firstLineEnd = text.indexOf('\n');
   if (firstLineEnd === -1) firstLineEnd = text.length;
-  const startLine = text.slice(0, firstLineEnd > 0 && text.charCodeAt(firstLineEnd - 1) === 0x0d ? firstLineEnd - 1 : firstLineEnd);
+  const crBeforeLf = firstLineEnd > 0 && text.charCodeAt(firstLineEnd - 1) === 0x0d;
+  const startLine = text.slice(0, crBeforeLf ? firstLineEnd - 1 : firstLineEnd);
+  // The first problem found becomes the reason phrase (`error ??=`; no closure: this is the hot path).
   let error: string | undefined;
   let status = 400;
-  // The first problem found becomes the reason phrase (no closure here: this is the hot path).
 
   // ---- Start line (§7.1 Request-Line, §7.2 Status-Line) ----
   let isRequest: boolean;
@@ -112,7 +113,7 @@ function parse(buf: Buffer, stream: boolean): ParseResult {
     // it); they are never forwarded since we rebuild the line.
     const parts = splitSp(startLine);
     method = parts[0] ?? '';
-    // §7.1 / §25.1: Method = INVITEm / ... / extension-method (token); case-sensitive.
+    // §7.1 / §25.1: Method = INVITEm / ACKm / ... / extension-method (token); case-sensitive.
     if (!isToken(method)) return drop('Malformed Request-Line');
     if (parts.length !== 3) {
       // e.g. RFC 4475 §3.1.2.8 lwsruri: LWS inside the Request-URI.
@@ -238,7 +239,7 @@ function parse(buf: Buffer, stream: boolean): ParseResult {
     if (!r.ok) error ??= BAD + `Malformed CSeq header (${r.error})`;
     else {
       cseq = r.value;
-      // §8.2.2... RFC 4475 §3.1.2.17 mismatch01: the CSeq method must match the Request-Line method.
+      // §20.16: "The method MUST match that of the request" (RFC 4475 §3.1.2.17 mismatch01).
       if (isRequest && cseq.method !== method) error ??= BAD + 'CSeq method does not match request method';
     }
   }
@@ -296,7 +297,11 @@ function parse(buf: Buffer, stream: boolean): ParseResult {
 }
 
 /** From/To (§20.20, §20.39): parsed, or a placeholder plus the first error. */
-function nameAddrHeader(h: Header | undefined, label: string, error: string | undefined): [NameAddr, string | undefined] {
+function nameAddrHeader(
+  h: Header | undefined,
+  label: string,
+  error: string | undefined,
+): [NameAddr, string | undefined] {
   if (h === undefined) return [placeholderNameAddr(''), error ?? `${BAD}Missing ${label} header`];
   const r: Result<NameAddr> = parseNameAddr(h.value);
   if (!r.ok) return [placeholderNameAddr(h.value), error ?? `${BAD}Malformed ${label} header`];
