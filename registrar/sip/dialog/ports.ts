@@ -1,0 +1,72 @@
+/**
+ * What the dialog layer (dialog-layer.ts) needs from the layers below it, and what it offers its owners: the
+ * narrow ports it is wired with (the transaction layer and transport satisfy them structurally) and the handler
+ * and option shapes of its public API.
+ */
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../../log.ts';
+import type { SipRequest, SipResponse } from '../message/types.ts';
+import type { Endpoint, Source, TransportProtocol } from '../transport/types.ts';
+import type { Dialog } from './dialog.ts';
+
+/** What the dialog layer needs from the transaction layer. */
+export interface ClientTxHandlers {
+  onProvisional?(res: SipResponse): void;
+  onFinal(res: SipResponse): void;
+  onTimeout(): void;
+  onTransportError(err: Error): void;
+}
+export interface TransactionPort {
+  sendRequest(req: SipRequest, dest: Endpoint, handlers: ClientTxHandlers): unknown;
+}
+export interface ServerTxPort {
+  readonly request: SipRequest;
+  readonly source: Source;
+  respond(res: SipResponse): void;
+  /** A CANCEL arrived for this (still pending) INVITE (§9.2); `ServerInviteTransaction` has it. */
+  onCancel?(cb: (cancel: SipRequest) => void): void;
+}
+/** What the dialog layer needs from the transport (2xx retransmissions and ACKs bypass transactions, §17.1.1.3). */
+export interface TransportPort {
+  viaSentBy(protocol: TransportProtocol): { host: string; port: number; transport: string };
+  sendRequest(req: SipRequest, dest: Endpoint, cb?: (err?: Error) => void): void;
+  sendResponse(res: SipResponse, requestSource: Source, cb?: (err?: Error) => void): void;
+}
+
+/** The owner of a dialog (the focus's participant, a test) gets its in-dialog traffic here. */
+export interface DialogHandlers {
+  /** An in-dialog request other than ACK/BYE/CANCEL. The handler MUST answer it through `tx.respond`. */
+  onRequest?(dialog: Dialog, req: SipRequest, tx: ServerTxPort): void;
+  /** The ACK for our 2xx arrived (with its body, if the INVITE had no offer: §13.2.1). */
+  onAck?(dialog: Dialog, ack: SipRequest): void;
+  /** The dialog ended: 'bye' (peer hung up), 'local-bye', 'ack-timeout' (§13.3.1.4), 'error'. */
+  onTerminated?(dialog: Dialog, reason: DialogEndReason, req?: SipRequest): void;
+}
+export type DialogEndReason = 'bye' | 'local-bye' | 'ack-timeout' | 'error';
+
+export interface DialogLayerOptions {
+  transactions: TransactionPort;
+  transport: TransportPort;
+  clock: Clock;
+  logger: Logger;
+  T1?: number;
+  T2?: number;
+}
+
+export interface RequestOptions {
+  body?: Buffer | string;
+  contentType?: string;
+  headers?: ReadonlyArray<readonly [string, string]>;
+  /** For INVITE: do not ACK the 2xx automatically; the caller sends it with `ack()` (third-party call control). */
+  manualAck?: boolean;
+}
+
+export interface InviteOptions {
+  from: string;
+  to: string;
+  localContact: string;
+  body?: Buffer | string;
+  contentType?: string;
+  headers?: ReadonlyArray<readonly [string, string]>;
+  manualAck?: boolean;
+}
