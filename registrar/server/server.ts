@@ -13,6 +13,8 @@ import { LocationService } from '../location/bindings.ts';
 import { Registrar } from '../location/registrar.ts';
 import type { ServerConfig } from './config.ts';
 import { SipServer } from './sip-server.ts';
+import { Focus } from '../focus/focus.ts';
+import type { MediaRelayApi } from '../../media-relay/api.ts';
 
 export interface RunningServer {
   readonly config: ServerConfig;
@@ -25,10 +27,18 @@ export interface RunningServer {
   readonly transactions: TransactionLayer;
   readonly registrar: Registrar;
   readonly sip: SipServer;
+  readonly focus: Focus;
+  readonly relay: MediaRelayApi;
   close(): Promise<void>;
 }
 
-export async function startServer(cfg: ServerConfig, logger: Logger, opts: { clock?: Clock } = {}): Promise<RunningServer> {
+export interface StartOptions {
+  clock?: Clock;
+  /** A media relay to use instead of starting the in-process one (a relay in another process, or a test's). */
+  relay?: MediaRelayApi;
+}
+
+export async function startServer(cfg: ServerConfig, logger: Logger, opts: StartOptions = {}): Promise<RunningServer> {
   const clock = opts.clock ?? systemClock;
   const log = logger.child({ component: 'server' });
   let auth: DigestAuthenticator | undefined;
@@ -62,6 +72,19 @@ export async function startServer(cfg: ServerConfig, logger: Logger, opts: { clo
   const sipPort = transport.listening[0]?.port ?? cfg.sipPort;
   const adv = cfg.advertise.includes(':') ? `[${cfg.advertise}]` : cfg.advertise;
   const advertisedHostPort = `${adv}:${sipPort}`;
+  const relay = opts.relay ?? (await startRelay(cfg, logger, clock));
+  const focus = new Focus({
+    dialogs: sip.dialogs,
+    relay,
+    clock,
+    logger,
+    domain: cfg.domain ?? advertisedHostPort,
+    contactHostPort: advertisedHostPort,
+    mediaAddress: cfg.advertise,
+    aorOf: (uri) => registrar.aorOf(uri) ?? uri.raw,
+    ...(auth ? { auth } : {}),
+  });
+  sip.addClaim((req, tx) => focus.claim(req, tx));
   log.info({ host: cfg.host, sipPort, advertise: cfg.advertise, domain: cfg.domain ?? '(any)', auth: Boolean(auth) }, 'sipmeet server started');
   let closed = false;
   return {
@@ -73,9 +96,13 @@ export async function startServer(cfg: ServerConfig, logger: Logger, opts: { clo
     transactions,
     registrar,
     sip,
+    focus,
+    relay,
     async close() {
       if (closed) return;
       closed = true;
+      await focus.close();
+      if (!opts.relay) await relay.close();
       sip.close();
       transactions.close();
       location.close();
@@ -88,4 +115,9 @@ export async function startServer(cfg: ServerConfig, logger: Logger, opts: { clo
 function isOurHost(host: string, cfg: ServerConfig): boolean {
   const h = host.startsWith('[') ? host.slice(1, -1) : host;
   return h === cfg.advertise || h === cfg.host || h === '127.0.0.1' || h === '::1' || h === 'localhost';
+}
+
+async function startRelay(cfg: ServerConfig, logger: Logger, clock: Clock): Promise<MediaRelayApi> {
+  const { createMediaRelay } = await import('../../media-relay/relay.ts');
+  return createMediaRelay({ host: cfg.host, advertise: cfg.advertise, portRange: cfg.rtpPorts, clock, logger });
 }

@@ -1,0 +1,150 @@
+/**
+ * SDP offer/answer for one participant, through the media relay (client-server mode).
+ *
+ * The participant offers (RFC 3264 §6); the focus answers with the relay's address and one relay endpoint per
+ * accepted m= line, and tells the relay the participant's side (`setRemote`). A re-offer in the same dialog
+ * (re-INVITE/UPDATE: mic or camera off, codec change, new address, §8) reuses the endpoints of lines that stay
+ * and releases those that go.
+ */
+import type { CodecSpec as RelayCodec, Direction, MediaKind, MediaRelayApi } from '../../media-relay/api.ts';
+import { RelayError } from '../../media-relay/api.ts';
+import {
+  answerOffer,
+  type AcceptedMedia,
+  createOrigin,
+  DEFAULT_CODECS,
+  G722,
+  type MediaPolicy,
+  type NegotiatedCodec,
+  nextVersion,
+  OPUS,
+  type Origin,
+  parseSdp,
+  PCMA,
+  PCMU,
+  type SessionDescription,
+  TELEPHONE_EVENT,
+  writeSdp,
+} from '../../sdp/index.ts';
+import type { MediaLine } from './participant.ts';
+
+/** What the focus accepts: Opus, G.711 µ/A-law, G.722 and DTMF for audio; VP8 and H.264 for video. */
+export const FOCUS_MEDIA_POLICY: Readonly<Record<string, MediaPolicy>> = {
+  audio: { codecs: [OPUS, PCMU, PCMA, G722, TELEPHONE_EVENT] },
+  video: { codecs: DEFAULT_CODECS.video },
+};
+
+export type NegotiationResult =
+  | { ok: true; answer: SessionDescription; answerText: string; origin: Origin; lines: MediaLine[]; offer: SessionDescription }
+  | { ok: false; status: 488 | 503 | 500; reason: string };
+
+export interface NegotiationInput {
+  relay: MediaRelayApi;
+  meetingId: string;
+  participantId: string;
+  /** The relay's media address (written as c=). */
+  mediaAddress: string;
+  offerBody: Buffer;
+  /** The lines and origin of the previous exchange in this dialog (re-offer). */
+  previous?: { origin: Origin; lines: readonly MediaLine[] };
+}
+
+/** The participant's direction is the mirror of ours (RFC 3264 §6.1). */
+function mirror(d: Direction): Direction {
+  return d === 'sendonly' ? 'recvonly' : d === 'recvonly' ? 'sendonly' : d;
+}
+
+function toRelayCodec(c: NegotiatedCodec): RelayCodec {
+  return {
+    payloadType: c.pt,
+    name: c.encoding.toLowerCase(),
+    clockRate: c.clockRate,
+    ...(c.channels !== undefined ? { channels: c.channels } : {}),
+    ...(c.remoteFmtp !== undefined ? { fmtp: c.remoteFmtp } : {}),
+  };
+}
+
+export async function negotiateOffer(input: NegotiationInput): Promise<NegotiationResult> {
+  const parsed = parseSdp(input.offerBody);
+  if (!parsed.ok) return { ok: false, status: 488, reason: `Not Acceptable Here - bad SDP: ${parsed.error}` };
+  const offer = parsed.value;
+  const origin = input.previous ? nextVersion(input.previous.origin) : createOrigin(input.mediaAddress, { username: 'sipmeet' });
+  const policy = { origin, address: input.mediaAddress, media: FOCUS_MEDIA_POLICY, rtcpMux: true };
+  // Pass 1: which lines can be accepted (ports are placeholders).
+  const dry = answerOffer(offer, { ...policy, ports: () => 9 });
+  if (!dry.ok) return { ok: false, status: 488, reason: `Not Acceptable Here - ${dry.reason}` };
+
+  // Allocate (or keep) one relay endpoint per accepted line.
+  const prevByIndex = new Map((input.previous?.lines ?? []).map((l) => [l.index, l]));
+  const ports: Array<number | undefined> = [];
+  const endpoints = new Map<number, { endpointId: string; fresh: boolean }>();
+  try {
+    for (const m of dry.media) {
+      if (!m.accepted) continue;
+      const prev = prevByIndex.get(m.index);
+      if (prev?.endpointId && prev.kind === m.type) {
+        endpoints.set(m.index, { endpointId: prev.endpointId, fresh: false });
+        ports[m.index] = prev.rtpPort;
+        continue;
+      }
+      const alloc = await input.relay.allocateEndpoint({
+        meetingId: input.meetingId,
+        participantId: input.participantId,
+        kind: m.type as MediaKind,
+        rtcpMux: m.rtcpMux,
+      });
+      endpoints.set(m.index, { endpointId: alloc.endpointId, fresh: true });
+      ports[m.index] = alloc.rtpPort;
+    }
+  } catch (err) {
+    await releaseFresh(input.relay, endpoints);
+    if (err instanceof RelayError && err.code === 'no-ports') return { ok: false, status: 503, reason: 'Service Unavailable - no media ports left' };
+    return { ok: false, status: 500, reason: `Server Internal Error - media relay: ${(err as Error).message}` };
+  }
+  const final = answerOffer(offer, { ...policy, ports });
+  if (!final.ok) {
+    await releaseFresh(input.relay, endpoints);
+    return { ok: false, status: 488, reason: `Not Acceptable Here - ${final.reason}` };
+  }
+  const lines: MediaLine[] = [];
+  try {
+    for (const m of final.media) {
+      const label = offer.media[m.index]?.label ?? offer.media[m.index]?.mid;
+      if (!m.accepted) {
+        lines.push({ index: m.index, kind: m.type, label, endpointId: undefined, rtpPort: undefined, codec: undefined, direction: 'inactive' });
+        continue;
+      }
+      const ep = endpoints.get(m.index)!;
+      const direction = mirror(m.direction);
+      await input.relay.setRemote(ep.endpointId, remoteOf(m, direction));
+      lines.push({ index: m.index, kind: m.type, label, endpointId: ep.endpointId, rtpPort: ports[m.index], codec: m.codec.encoding, direction });
+    }
+  } catch (err) {
+    await releaseFresh(input.relay, endpoints);
+    return { ok: false, status: 500, reason: `Server Internal Error - media relay: ${(err as Error).message}` };
+  }
+  // Lines that were accepted before and are gone or rejected now: free their endpoints.
+  for (const prev of input.previous?.lines ?? []) {
+    if (prev.endpointId && endpoints.get(prev.index)?.endpointId !== prev.endpointId) {
+      await input.relay.releaseEndpoint(prev.endpointId).catch(() => undefined);
+    }
+  }
+  return { ok: true, answer: final.answer, answerText: writeSdp(final.answer), origin, lines, offer };
+}
+
+function remoteOf(m: AcceptedMedia, direction: Direction) {
+  return {
+    address: m.remoteRtp.address,
+    rtpPort: m.remoteRtp.port,
+    rtcpPort: m.remoteRtcp.port,
+    rtcpMux: m.rtcpMux,
+    codecs: m.codecs.map(toRelayCodec),
+    ...(m.telephoneEvent ? { telephoneEvent: toRelayCodec(m.telephoneEvent) } : {}),
+    direction,
+    ...(m.ptime !== undefined ? { ptimeMs: m.ptime } : {}),
+  };
+}
+
+async function releaseFresh(relay: MediaRelayApi, endpoints: Map<number, { endpointId: string; fresh: boolean }>): Promise<void> {
+  for (const ep of endpoints.values()) if (ep.fresh) await relay.releaseEndpoint(ep.endpointId).catch(() => undefined);
+}

@@ -1,0 +1,60 @@
+/**
+ * One meeting: its identity, creator, participants and life cycle. Pure state; the focus drives it.
+ */
+import type { TimerHandle } from '../sip/clock.ts';
+import { type MeetingState, meetingTransition } from './state.ts';
+import type { Participant } from './participant.ts';
+
+export type EndReason = 'cancelled' | 'empty' | 'never-joined' | 'shutdown';
+
+export interface MeetingInit {
+  id: string;
+  uri: string;
+  creatorAor: string;
+  creatorName: string;
+  createdAt: number;
+}
+
+export class Meeting {
+  readonly id: string;
+  readonly uri: string;
+  readonly creatorAor: string;
+  readonly creatorName: string;
+  readonly createdAt: number;
+  private _state: MeetingState = 'waiting';
+  endReason: EndReason | undefined;
+  readonly participants = new Map<string, Participant>();
+  private nextParticipant = 1;
+  /** Runs while the meeting waits for its first participant. */
+  emptyTimer: TimerHandle | undefined;
+
+  constructor(init: MeetingInit) {
+    this.id = init.id;
+    this.uri = init.uri;
+    this.creatorAor = init.creatorAor;
+    this.creatorName = init.creatorName;
+    this.createdAt = init.createdAt;
+  }
+
+  get state(): MeetingState {
+    return this._state;
+  }
+
+  transition(to: MeetingState): void {
+    this._state = meetingTransition(this._state, to);
+  }
+
+  newParticipantId(): string {
+    return `p${this.nextParticipant++}`;
+  }
+
+  /** Participants that have not left (joining or connected). */
+  present(): Participant[] {
+    return [...this.participants.values()].filter((p) => p.state !== 'left');
+  }
+
+  /** A present participant by AOR (for out-of-dialog chat and commands). */
+  byAor(aor: string): Participant | undefined {
+    return this.present().find((p) => p.aor === aor);
+  }
+}
