@@ -29,6 +29,12 @@ export interface CodecSpec {
   readonly clockRate: number;
   readonly channels?: number;
   readonly fmtp?: string;
+  /**
+   * Negotiated RFC 4585 §4.2 a=rtcp-fb values for this PT (wildcard ones included), as "type param" strings:
+   * 'nack', 'nack pli', 'ccm fir'. Video: the relay asks for keyframes with PLI, or FIR (RFC 5104) when only
+   * 'ccm fir' was negotiated; absent means PLI.
+   */
+  readonly rtcpFb?: readonly string[];
 }
 
 /**
