@@ -1,0 +1,189 @@
+/**
+ * One participant's audio INTO the mix: RTP → jitter buffer → decode (or conceal) → resample to the 48 kHz bus →
+ * exactly one 20 ms frame per tick, plus its level and talker state. DTMF (RFC 4733) is taken out before the
+ * jitter buffer and never reaches the bus.
+ */
+import type { CodecSpec } from '../api.ts';
+import type { AudioLegConfig, RtpIn } from '../audio/types.ts';
+import type { AudioCodec } from '../codec/types.ts';
+import { createCodec } from '../codec/create-codec.ts';
+import { Resampler } from '../audio/resample.ts';
+import { JitterBuffer } from '../jitter/jitter-buffer.ts';
+import { DtmfReceiver } from './dtmf.ts';
+import { TalkDetector } from './talk-detector.ts';
+
+export const BUS_RATE = 48000;
+export const BUS_FRAME = 960; // 20 ms at 48 kHz
+
+interface Decoder {
+  readonly spec: CodecSpec;
+  readonly codec: AudioCodec;
+  readonly toBus: Resampler | undefined;
+}
+
+export interface InputLegCounters {
+  concealed: number;
+  decodeErrors: number;
+  unknownPayloadType: number;
+  notSending: number;
+}
+
+export class InputLeg {
+  private config: AudioLegConfig;
+  private readonly decoders = new Map<number, Decoder>();
+  private jitter: JitterBuffer | undefined;
+  private jitterClock = 0;
+  private lastDecoder: Decoder | undefined;
+  private readonly dtmf = new DtmfReceiver();
+  private readonly talk = new TalkDetector();
+  /** Decoded bus-rate samples not yet mixed (a 30 ms packet leaves 10 ms for the next tick). */
+  private fifo = new Int16Array(BUS_FRAME * 8);
+  private fifoLen = 0;
+  private readonly frame = new Int16Array(BUS_FRAME);
+  readonly counters: InputLegCounters = { concealed: 0, decodeErrors: 0, unknownPayloadType: 0, notSending: 0 };
+  /** RMS of the last frame, 0…1. */
+  level = 0;
+
+  constructor(config: AudioLegConfig) {
+    this.config = config;
+  }
+
+  get id(): string {
+    return this.config.participantId;
+  }
+
+  get talking(): boolean {
+    return this.talk.isTalking;
+  }
+
+  update(config: AudioLegConfig): void {
+    if (!config.sending) this.stopInput();
+    // Drop decoders whose payload type is no longer negotiated (or now means something else).
+    for (const [pt, d] of this.decoders) {
+      const spec = config.codecs.find((c) => c.payloadType === pt);
+      if (!spec || spec.name.toLowerCase() !== d.spec.name.toLowerCase() || spec.clockRate !== d.spec.clockRate) {
+        d.toBus?.destroy();
+        this.decoders.delete(pt);
+        if (this.lastDecoder === d) this.lastDecoder = undefined;
+      }
+    }
+    this.config = config;
+  }
+
+  /** A received packet. Returns DTMF digits it completed. Never throws on bad payloads. */
+  push(pkt: RtpIn, nowMs: number): string[] {
+    // RFC 4733: telephone-event is signalling, not audio — never mixed.
+    if (this.config.telephoneEventPt !== undefined && pkt.payloadType === this.config.telephoneEventPt) {
+      return this.dtmf.push(pkt.payload, pkt.timestamp);
+    }
+    if (!this.config.sending) {
+      this.counters.notSending++;
+      return [];
+    }
+    const dec = this.decoderFor(pkt.payloadType);
+    if (!dec) {
+      this.counters.unknownPayloadType++;
+      return [];
+    }
+    if (!this.jitter || this.jitterClock !== dec.spec.clockRate) {
+      // First packet, or the sender switched to a codec with another RTP clock: a new timeline.
+      this.jitter = new JitterBuffer({ clockRate: dec.spec.clockRate });
+      this.jitterClock = dec.spec.clockRate;
+    }
+    this.jitter.push(pkt, nowMs);
+    return [];
+  }
+
+  /**
+   * This tick's 20 ms on the bus, or undefined when the leg contributes nothing (not sending, not started, talk
+   * spurt over). Also updates `level` and the talker state.
+   */
+  pull(nowMs: number): Int16Array | undefined {
+    if (!this.config.sending || !this.jitter) {
+      this.level = 0;
+      this.talk.silence();
+      return undefined;
+    }
+    while (this.fifoLen < BUS_FRAME) {
+      const got = this.jitter.pop(nowMs);
+      if (got === 'empty') break;
+      let pcm: Int16Array | null;
+      let dec: Decoder | undefined;
+      if (got === 'missing') {
+        dec = this.lastDecoder;
+        pcm = dec ? dec.codec.conceal() : null;
+        this.counters.concealed++;
+      } else {
+        dec = this.decoderFor(got.payloadType);
+        pcm = dec ? dec.codec.decode(got.payload) : null;
+        if (dec && pcm === null) {
+          // Untrusted payload that does not decode: conceal in its place, count it.
+          this.counters.decodeErrors++;
+          this.counters.concealed++;
+          pcm = dec.codec.conceal();
+        }
+        if (dec) this.lastDecoder = dec;
+      }
+      if (!dec || !pcm) break;
+      this.append(dec.toBus ? dec.toBus.process(pcm) : pcm);
+    }
+    if (this.fifoLen === 0) {
+      this.level = 0;
+      this.talk.update(0);
+      return undefined;
+    }
+    const n = Math.min(this.fifoLen, BUS_FRAME);
+    this.frame.set(this.fifo.subarray(0, n));
+    this.frame.fill(0, n);
+    this.fifo.copyWithin(0, n, this.fifoLen);
+    this.fifoLen -= n;
+    this.level = rms(this.frame);
+    this.talk.update(this.level);
+    return this.frame;
+  }
+
+  /** Jitter buffer depth, late packets (for stats). */
+  jitterStats(): { bufferMs: number; late: number } {
+    const s = this.jitter?.stats();
+    return { bufferMs: s?.depthMs ?? 0, late: s?.late ?? 0 };
+  }
+
+  destroy(): void {
+    for (const d of this.decoders.values()) d.toBus?.destroy();
+    this.decoders.clear();
+  }
+
+  private stopInput(): void {
+    this.jitter = undefined;
+    this.fifoLen = 0;
+    this.level = 0;
+    this.talk.silence();
+  }
+
+  private decoderFor(pt: number): Decoder | undefined {
+    let d = this.decoders.get(pt);
+    if (d) return d;
+    const spec = this.config.codecs.find((c) => c.payloadType === pt);
+    const codec = spec && createCodec(spec);
+    if (!spec || !codec) return undefined;
+    d = { spec, codec, toBus: codec.sampleRate === BUS_RATE ? undefined : new Resampler(codec.sampleRate, BUS_RATE) };
+    this.decoders.set(pt, d);
+    return d;
+  }
+
+  private append(pcm: Int16Array): void {
+    if (this.fifoLen + pcm.length > this.fifo.length) {
+      const bigger = new Int16Array(Math.max(this.fifo.length * 2, this.fifoLen + pcm.length));
+      bigger.set(this.fifo.subarray(0, this.fifoLen));
+      this.fifo = bigger;
+    }
+    this.fifo.set(pcm, this.fifoLen);
+    this.fifoLen += pcm.length;
+  }
+}
+
+function rms(frame: Int16Array): number {
+  let sum = 0;
+  for (let i = 0; i < frame.length; i++) sum += frame[i]! * frame[i]!;
+  return Math.sqrt(sum / frame.length) / 32768;
+}
