@@ -13,7 +13,8 @@
  *   - stretch: when the next packet has not arrived (buffer empty), pop() says 'missing' WITHOUT giving up on it;
  *     if it then arrives it is played next — a merely late packet costs one concealed frame and adds one frame of
  *     delay, never a gap, and nothing is lost.
- *   - loss: when later packets are there but the next one is not, the next one is declared lost ('missing').
+ *   - reordering / loss: when later packets are there but the next one is not, pop() waits for it (conceals)
+ *     while no more than the target delay is queued behind the hole; beyond that the packet is declared lost.
  *   - shrink: when more than target + 2 frames are buffered, one packet is dropped (at most every SHRINK_EVERY pops),
  *     so delay added by a jitter spike drains away.
  *   - target = clamp(minDelayMs, frame + 3 × jitter (RFC 3550 A.8) + boost, maxDelayMs), boost grows by a frame per
@@ -135,44 +136,51 @@ export class JitterBuffer {
     if (this.state === 'buffering') {
       const first = this.slots[0];
       if (!first) return 'empty';
-      // Start once target delay worth of audio is buffered, or the first packet has waited that long (a short
-      // burst at the end of a talk spurt still plays).
-      if (this.depthMs() < this.targetMs() && nowMs - first.at < this.targetMs()) return 'empty';
+      // Start once the first packet has waited the target delay, or target delay worth of audio queues behind it.
+      const target = this.targetMs();
+      if (nowMs - first.at < target && this.depthMs() < target + this.frameMs()) return 'empty';
       this.state = 'playing';
       this.nextSeq = first.seq;
       this.stalls = 0;
     }
-    const head = this.slots[0];
-    if (head && head.seq === this.nextSeq) {
-      if (++this.sinceShrink >= SHRINK_EVERY && this.depthMs() > this.targetMs() + 2 * this.frameMs()) {
-        // Shrink: drop this packet and play the next one instead.
-        this.sinceShrink = 0;
-        this.counters.shrunk++;
-        this.slots.shift();
-        this.nextSeq++;
-        return this.pop(nowMs);
-      }
-      return this.take();
-    }
-    if (head) {
-      // A gap before `head`. If we already stretched waiting for it, stop waiting: skip to what we have.
-      if (this.stalls > 0) {
-        this.counters.lost += head.seq - this.nextSeq;
-        this.nextSeq = head.seq;
+    for (;;) {
+      const head = this.slots[0];
+      if (head && head.seq === this.nextSeq) {
+        if (++this.sinceShrink >= SHRINK_EVERY && this.depthMs() > this.targetMs() + 2 * this.frameMs()) {
+          // Shrink: drop this packet, play the next one in its slot.
+          this.sinceShrink = 0;
+          this.counters.shrunk++;
+          this.slots.shift();
+          this.nextSeq++;
+          continue;
+        }
         return this.take();
       }
-      this.counters.lost++;
-      this.nextSeq++;
+      if (head) {
+        // A hole at nextSeq. Wait for it (reordering) while less than the target delay is queued behind it;
+        // beyond that it is lost.
+        if (this.depthMs() <= this.targetMs()) {
+          this.stalls++;
+          return 'missing';
+        }
+        this.counters.lost++;
+        this.nextSeq++;
+        if (this.stalls > 0) {
+          // Its slot was already concealed while we waited: go straight on to what follows.
+          this.stalls = 0;
+          continue;
+        }
+        return 'missing';
+      }
+      // Underrun: nothing buffered. Stretch (conceal, keep waiting for nextSeq) up to MAX_STALLS, then stop.
+      this.counters.underruns++;
+      if (++this.stalls > MAX_STALLS) {
+        this.state = 'buffering';
+        this.stalls = 0;
+        return 'empty';
+      }
       return 'missing';
     }
-    // Underrun: nothing buffered. Stretch (conceal, keep waiting for nextSeq) up to MAX_STALLS, then stop.
-    this.counters.underruns++;
-    if (++this.stalls > MAX_STALLS) {
-      this.state = 'buffering';
-      this.stalls = 0;
-      return 'empty';
-    }
-    return 'missing';
   }
 
   /** Forget everything (e.g. the stream's codec and clock changed). */
