@@ -20,6 +20,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FocusApi } from '../focus/api.ts';
 import type { Logger } from '../log.ts';
 import { parseUri } from '../sip/message/parse.ts';
+import { formatUri } from '../sip/message/uri.ts';
 import { BASIC_CHALLENGE, parseBasicAuthorization } from './basic-auth.ts';
 import { parseJsonObject, readBody } from './body.ts';
 import type { Metrics } from './metrics.ts';
@@ -66,23 +67,15 @@ export function errorReply(status: number, error: string, extra: Partial<Reply> 
 
 type Identity = { readonly ok: true; readonly aor?: string; readonly user?: string } | { readonly ok: false; readonly reply: Reply };
 
-/** RFC 3261 §25.1 `user`: unreserved / user-unreserved characters stay, anything else is %-escaped. */
-function escapeUser(user: string): string {
-  return Array.from(Buffer.from(user, 'utf8'))
-    .map((b) => {
-      const c = String.fromCharCode(b);
-      return /[A-Za-z0-9\-_.!~*'()&=+$,;?/]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
-    })
-    .join('');
-}
-
 /** With auth on: the Basic-auth user as an AOR, or a 401 reply (RFC 7235 §3.1: 401 carries the challenge). */
 function authenticate(req: IncomingMessage, auth: HttpAuth): Identity {
   const creds = parseBasicAuthorization(req.headers.authorization);
   const challenge = { headers: { 'WWW-Authenticate': BASIC_CHALLENGE } };
   if (!creds) return { ok: false, reply: errorReply(401, 'authentication required (HTTP Basic, a user of the users file)', challenge) };
   if (!auth.check(creds.user, creds.password)) return { ok: false, reply: errorReply(401, 'wrong user name or password', challenge) };
-  return { ok: true, aor: `sip:${escapeUser(creds.user)}@${auth.domain}`, user: creds.user };
+  // formatUri %-escapes what RFC 3261 §25.1 does not allow in a user part.
+  const aor = formatUri({ scheme: 'sip', user: creds.user, host: auth.domain, params: new Map(), headers: [] });
+  return { ok: true, aor, user: creds.user };
 }
 
 /** An AOR given by an unauthenticated caller: a sip: or sips: URI with a user part. */
