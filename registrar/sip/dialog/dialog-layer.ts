@@ -172,7 +172,8 @@ export class DialogLayer {
     if (!state.reliable) state.timer = this.clock.setTimer(state.interval, tick);
     // §13.3.1.4: "If the server retransmits the 2xx response for 64*T1 seconds without receiving an ACK, the
     // dialog is confirmed, but the session SHOULD be terminated. This is accomplished with a BYE".
-    state.giveUp = this.clock.setTimer(64 * this.T1, () => {
+    const ackWait = 64 * this.T1; // the same span as Timer L of the INVITE server transaction (RFC 6026 §7.1)
+    state.giveUp = this.clock.setTimer(ackWait, () => {
       if (entry.pending2xx !== state) return;
       this.stop2xxRetransmit(entry);
       this.log.info({ callId: entry.dialog.id.callId }, 'no ACK for 2xx within 64*T1: ending the session (RFC 3261 §13.3.1.4)');

@@ -104,7 +104,14 @@ export class Dialog {
     return this._remoteTarget;
   }
 
-  /** Builds an in-dialog request (§12.2.1.1). Increments the local CSeq unless `cseq` is given. */
+  /**
+   * Builds an in-dialog request (§12.2.1.1): "The URI in the To field of the request MUST be set to the remote URI
+   * from the dialog state. The tag in the To header field of the request MUST be set to the remote tag of the
+   * dialog ID. The From URI of the request MUST be set to the local URI from the dialog state. The tag in the From
+   * header field of the request MUST be set to the local tag of the dialog ID. ... The CSeq header field value
+   * MUST be set to the local sequence number (incremented by one)". Increments the local CSeq unless `cseq` is
+   * given (ACK: §13.2.2.4).
+   */
   createRequest(method: string, opts: InDialogRequestOptions): SipRequest {
     if (this._state === 'terminated' && method !== 'ACK') {
       throw new Error(`dialog: cannot send ${method} on a terminated dialog`);
@@ -129,9 +136,15 @@ export class Dialog {
   }
 
   /**
-   * §12.2.2: check an incoming in-dialog request. A CSeq lower than (or equal to) the last one is out of order
-   * → 500. ACK and CANCEL carry the INVITE's CSeq and are not checked here.
-   * A target-refresh request (re-INVITE, UPDATE) replaces the remote target with its Contact (§12.2.2).
+   * §12.2.2: check an incoming in-dialog request. "If the remote sequence number is empty, it MUST be set to the
+   * value of the sequence number in the CSeq header field value in the request. If the remote sequence number was
+   * not empty, but the sequence number of the request is lower than the remote sequence number, the request is out
+   * of order and MUST be rejected with a 500 (Server Internal Error) response."
+   * Deviation: an EQUAL number (a new transaction reusing the last CSeq) is rejected too: §12.2.1.1 makes the
+   * peer increment by one for every request, so it is a broken UA or a replay.
+   * ACK and CANCEL carry the INVITE's CSeq and are not checked here.
+   * §12.2.2: "When a UAS receives a target refresh request, it MUST replace the dialog's remote target URI with the
+   * URI from the Contact header field in that request, if present." (re-INVITE, UPDATE)
    */
   acceptRequest(req: SipRequest): { ok: true } | { ok: false; status: number; reason: string } {
     const m = req.method;
@@ -159,7 +172,13 @@ export class Dialog {
   }
 }
 
-/** §12.1.1: the UAS side of a dialog created by a request (INVITE, SUBSCRIBE) that we answer with `localTag`. */
+/**
+ * §12.1.1: the UAS side of a dialog created by a request (INVITE, SUBSCRIBE) that we answer with `localTag`.
+ * "The route set MUST be set to the list of URIs in the Record-Route header field from the request, taken in
+ * order and preserving all URI parameters. ... The remote target MUST be set to the URI from the Contact header
+ * field of the request. The remote sequence number MUST be set to the value of the sequence number in the CSeq
+ * header field of the request. The local sequence number MUST be empty."
+ */
 export function uasDialog(req: SipRequest, localTag: string, localContact: string, state: 'early' | 'confirmed'): Dialog {
   const contacts = req.contacts();
   const remoteTarget =
@@ -184,7 +203,13 @@ export function uasDialog(req: SipRequest, localTag: string, localContact: strin
   });
 }
 
-/** §12.1.2: the UAC side of a dialog created by a response to our request. */
+/**
+ * §12.1.2: the UAC side of a dialog created by a response to our request. "The route set MUST be set to the list
+ * of URIs in the Record-Route header field from the response, taken in reverse order and preserving all URI
+ * parameters. ... The remote target MUST be set to the URI from the Contact header field of the response. The
+ * local sequence number MUST be set to the value of the sequence number in the CSeq header field of the request.
+ * The remote sequence number MUST be empty".
+ */
 export function uacDialog(req: SipRequest, res: SipResponse, state: 'early' | 'confirmed'): Dialog {
   const contacts = res.contacts();
   const remoteTarget =

@@ -35,7 +35,10 @@ export interface TransportPort {
 
 /** The owner of a dialog (the focus's participant, a test) gets its in-dialog traffic here. */
 export interface DialogHandlers {
-  /** An in-dialog request other than ACK/BYE/CANCEL. The handler MUST answer it through `tx.respond`. */
+  /**
+   * An in-dialog request other than ACK/BYE/CANCEL. The handler MUST answer it: through `tx.respond`, or for a
+   * re-INVITE through `acceptReinvite` (2xx retransmitted until ACK) / `rejectReinvite`.
+   */
   onRequest?(dialog: Dialog, req: SipRequest, tx: ServerTxPort): void;
   /** The ACK for our 2xx arrived (with its body, if the INVITE had no offer: §13.2.1). */
   onAck?(dialog: Dialog, ack: SipRequest): void;
@@ -61,12 +64,17 @@ export interface RequestOptions {
   manualAck?: boolean;
 }
 
+/** `DialogLayer.invite()`: a new call from us (the focus calling a registered user). */
 export interface InviteOptions {
+  /** name-addr of the caller, without tag (a tag is added). */
   from: string;
+  /** name-addr of the callee, without tag. */
   to: string;
   localContact: string;
+  /** The SDP offer (an INVITE without one gets the offer in the 2xx and answers in the ACK: use manualAck). */
   body?: Buffer | string;
   contentType?: string;
   headers?: ReadonlyArray<readonly [string, string]>;
+  /** Do not ACK the 2xx; the caller sends it with `ack()` (with the answer to an offer in the 2xx). */
   manualAck?: boolean;
 }
