@@ -1,0 +1,67 @@
+/**
+ * A steady periodic tick (the 20 ms mix clock) on the injected clock, without drift: tick k is due at
+ * start + k × period, whatever the lateness of earlier timers, so the mix runs at exactly 50 frames/s on average.
+ * If the process stalls, up to MAX_CATCH_UP ticks run back to back; beyond that the schedule restarts from now
+ * (Deviation from "never skip": bursting seconds of audio after a stall would only fill the listeners' jitter
+ * buffers with late frames they drop anyway).
+ */
+import type { Clock, TimerHandle } from '../../registrar/sip/clock.ts';
+
+const MAX_CATCH_UP = 5;
+
+export class Ticker {
+  /** Index of the last tick run (1 for the first). */
+  index = 0;
+  /** Ticks skipped by a stall (see the Deviation above). */
+  skipped = 0;
+  private start = 0;
+  private timer: TimerHandle | undefined;
+  private running = false;
+
+  constructor(
+    private readonly clock: Clock,
+    readonly periodMs: number,
+    private readonly onTick: (index: number, nowMs: number) => void,
+  ) {}
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  begin(): void {
+    if (this.running) return;
+    this.running = true;
+    this.start = this.clock.now() - this.index * this.periodMs;
+    this.schedule();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    const due = this.start + (this.index + 1) * this.periodMs;
+    this.timer = this.clock.setTimer(Math.max(0, due - this.clock.now()), () => this.fire());
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    if (!this.running) return;
+    const now = this.clock.now();
+    let ran = 0;
+    while (this.running && this.start + (this.index + 1) * this.periodMs <= now + 0.01) {
+      if (ran === MAX_CATCH_UP) {
+        const behind = Math.floor((now - this.start) / this.periodMs) - this.index;
+        this.skipped += behind;
+        this.index += behind;
+        break;
+      }
+      this.index++;
+      ran++;
+      this.onTick(this.index, now);
+    }
+    if (this.running) this.schedule();
+  }
+}
