@@ -24,7 +24,7 @@ import {
 } from './lib/targets.ts';
 import { markdownTable, printTable, type StepRow } from './lib/report.ts';
 
-const DEFAULT_RATES = [2000, 5000, 10000, 15000, 20000, 25000, 30000, 35000, 40000, 50000, 60000, 80000, 100000];
+const DEFAULT_RATES = [2000, 5000, 7500, 10000, 12500, 15000, 20000, 25000, 30000, 35000, 40000, 50000, 60000, 80000, 100000];
 
 const { values: argv } = parseArgs({
   options: {
