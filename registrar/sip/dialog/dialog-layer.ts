@@ -14,10 +14,13 @@ import { parseUri } from '../message/parse.ts';
 import type { Endpoint, Source } from '../transport/types.ts';
 import { Dialog, dialogKey, uacDialog, uasDialog } from './dialog.ts';
 import type {
+  AcceptOptions,
   DialogEndReason,
   DialogHandlers,
   DialogLayerOptions,
+  HeaderList,
   InviteOptions,
+  ReinviteAnswer,
   RequestOptions,
   ServerTxPort,
   TransactionPort,
@@ -26,7 +29,10 @@ import type {
 import { uriToEndpoint } from './target.ts';
 
 export type {
+  AcceptOptions,
   ClientTxHandlers,
+  HeaderList,
+  ReinviteAnswer,
   DialogEndReason,
   DialogHandlers,
   DialogLayerOptions,
@@ -104,11 +110,7 @@ export class DialogLayer {
    * (T1 doubling to T2) over unreliable transports until the ACK comes; after 64*T1 without ACK the dialog is
    * confirmed but the session is ended with BYE (§13.3.1.4).
    */
-  acceptInvite(
-    tx: ServerTxPort,
-    opts: { localContact: string; body?: Buffer | string; contentType?: string; headers?: ReadonlyArray<readonly [string, string]>; toTag?: string },
-    handlers: DialogHandlers,
-  ): Dialog {
+  acceptInvite(tx: ServerTxPort, opts: AcceptOptions, handlers: DialogHandlers): Dialog {
     const req = tx.request;
     const toTag = opts.toTag ?? newTag();
     const dialog = uasDialog(req, toTag, opts.localContact, 'confirmed');
@@ -130,7 +132,7 @@ export class DialogLayer {
   }
 
   /** 2xx to a re-INVITE inside an existing dialog: retransmitted until ACK like an initial one (§14.2, §13.3.1.4). */
-  acceptReinvite(dialog: Dialog, tx: ServerTxPort, opts: { body?: Buffer | string; contentType?: string; headers?: ReadonlyArray<readonly [string, string]> }): void {
+  acceptReinvite(dialog: Dialog, tx: ServerTxPort, opts: ReinviteAnswer): void {
     const entry = this.dialogs.get(dialog.key);
     if (!entry) throw new Error('dialog: acceptReinvite on an unknown dialog');
     const headers: Array<readonly [string, string]> = [['Contact', dialog.localContact]];
@@ -158,7 +160,8 @@ export class DialogLayer {
    */
   private start2xxRetransmit(entry: DialogEntry, res: SipResponse, source: Source, cseq: number): void {
     this.stop2xxRetransmit(entry);
-    const state: UasInviteState = { response: res, source, cseq, interval: this.T1, reliable: source.protocol === 'tcp' };
+    const reliable = source.protocol === 'tcp';
+    const state: UasInviteState = { response: res, source, cseq, interval: this.T1, reliable };
     entry.pending2xx = state;
     const tick = () => {
       if (entry.pending2xx !== state) return;
@@ -176,7 +179,7 @@ export class DialogLayer {
     state.giveUp = this.clock.setTimer(ackWait, () => {
       if (entry.pending2xx !== state) return;
       this.stop2xxRetransmit(entry);
-      this.log.info({ callId: entry.dialog.id.callId }, 'no ACK for 2xx within 64*T1: ending the session (RFC 3261 §13.3.1.4)');
+      this.log.info({ callId: entry.dialog.id.callId }, 'no ACK for 2xx within 64*T1: ending the session');
       void this.end(entry, 'ack-timeout', [['Reason', 'SIP;cause=408;text="ACK timeout"']]);
     });
   }
@@ -242,7 +245,8 @@ export class DialogLayer {
       // the offer/answer outcome of the previous INVITE).
       if (entry.incomingInvite || entry.pending2xx) {
         const retry = String(Math.floor(Math.random() * 11));
-        tx.respond(createResponse(req, 500, 'Server Internal Error - previous INVITE pending', { headers: [['Retry-After', retry]] }));
+        const reason = 'Server Internal Error - previous INVITE pending';
+        tx.respond(createResponse(req, 500, reason, { headers: [['Retry-After', retry]] }));
         return true;
       }
       port = this.trackIncomingInvite(entry, tx);
@@ -305,7 +309,9 @@ export class DialogLayer {
   request(dialog: Dialog, method: string, opts: RequestOptions = {}): Promise<SipResponse> {
     const entry = this.dialogs.get(dialog.key);
     if (!entry) return Promise.reject(new Error(`dialog: ${method} on an unknown or ended dialog`));
-    if (method === 'ACK' || method === 'CANCEL') return Promise.reject(new TypeError(`dialog: use ack() for ACK; ${method} is not sent by request()`));
+    if (method === 'ACK' || method === 'CANCEL') {
+      return Promise.reject(new TypeError(`dialog: ${method} is not sent by request() (ACK: use ack())`));
+    }
     // §14.1: "A UAC MUST NOT initiate a new INVITE transaction within a dialog while another INVITE transaction
     // is in progress in either direction."
     if (method === 'INVITE' && (entry.outgoingInvite || entry.incomingInvite)) {
@@ -313,7 +319,8 @@ export class DialogLayer {
     }
     const dest = this.destFor(entry);
     if (!dest) return Promise.reject(new Error(`dialog: no route to ${dialog.remoteTarget}`));
-    const req = dialog.createRequest(method, { via: this.viaFor(dest), body: opts.body, contentType: opts.contentType, headers: opts.headers });
+    const { body, contentType, headers } = opts;
+    const req = dialog.createRequest(method, { via: this.viaFor(dest), body, contentType, headers });
     if (method === 'INVITE') entry.outgoingInvite = true;
     return new Promise<SipResponse>((resolve) => {
       let settled = false;
@@ -372,10 +379,12 @@ export class DialogLayer {
     }
     const dest = this.destFor(entry);
     if (!dest) {
-      this.log.warn({ callId: entry.dialog.id.callId, target: entry.dialog.remoteTarget }, 'no route for ACK: not sent');
+      const { callId } = entry.dialog.id;
+      this.log.warn({ callId, target: entry.dialog.remoteTarget }, 'no route for ACK: not sent');
       return;
     }
-    const ack = entry.dialog.createRequest('ACK', { via: this.viaFor(dest), cseq: seq, body: body?.body, contentType: body?.contentType });
+    const via = this.viaFor(dest);
+    const ack = entry.dialog.createRequest('ACK', { via, cseq: seq, body: body?.body, contentType: body?.contentType });
     entry.lastAck = { cseq: seq, ack, dest };
     this.transport.sendRequest(ack, dest);
   }
@@ -386,7 +395,7 @@ export class DialogLayer {
   }
 
   /** §15.1.1: end the dialog with BYE. Resolves when the BYE is answered (or timed out); undefined if not sent. */
-  async bye(dialog: Dialog, headers: ReadonlyArray<readonly [string, string]> = []): Promise<SipResponse | undefined> {
+  async bye(dialog: Dialog, headers: HeaderList = []): Promise<SipResponse | undefined> {
     const entry = this.dialogs.get(dialog.key);
     if (!entry || dialog.state === 'terminated') return undefined;
     return this.end(entry, 'local-bye', headers);
@@ -394,7 +403,7 @@ export class DialogLayer {
 
   /** Send BYE (§15.1.1) and terminate at once: "the UAC ... MUST consider the session terminated ... as soon as the
    * BYE request is passed to the client transaction". */
-  private end(entry: DialogEntry, reason: DialogEndReason, headers: ReadonlyArray<readonly [string, string]>): Promise<SipResponse | undefined> {
+  private end(entry: DialogEntry, reason: DialogEndReason, headers: HeaderList): Promise<SipResponse | undefined> {
     this.stop2xxRetransmit(entry);
     const p = this.request(entry.dialog, 'BYE', { headers }).catch((err: unknown) => {
       this.log.warn({ err, callId: entry.dialog.id.callId }, 'BYE not sent');
@@ -415,7 +424,12 @@ export class DialogLayer {
    * ended with BYE ("If the UAC does not want to continue with that dialog, then the UAC MUST terminate the
    * dialog by sending a BYE request").
    */
-  invite(target: string, dest: Endpoint, opts: InviteOptions, handlers: DialogHandlers): Promise<{ response: SipResponse; dialog?: Dialog }> {
+  invite(
+    target: string,
+    dest: Endpoint,
+    opts: InviteOptions,
+    handlers: DialogHandlers,
+  ): Promise<{ response: SipResponse; dialog?: Dialog }> {
     const req = createRequest({
       method: 'INVITE',
       uri: target,
@@ -454,7 +468,8 @@ export class DialogLayer {
         // §12.1.2 via uacDialog: remote target = the 2xx's Contact, route set = its Record-Route reversed.
         const dialog = uacDialog(req, res, 'confirmed');
         const first = !settled;
-        const entry: DialogEntry = { dialog, handlers: first ? handlers : {}, outgoingInvite: false, fallbackDest: dest };
+        const entry: DialogEntry = { dialog, handlers: first ? handlers : {}, outgoingInvite: false };
+        entry.fallbackDest = dest;
         this.dialogs.set(dialog.key, entry);
         forks.set(res.toTag ?? '', entry);
         if (first) {
@@ -464,7 +479,8 @@ export class DialogLayer {
           resolve({ response: res, dialog });
           return;
         }
-        this.log.info({ callId: dialog.id.callId, remoteTag: dialog.id.remoteTag }, '2xx from another fork: ACK and BYE');
+        const { callId, remoteTag } = dialog.id;
+        this.log.info({ callId, remoteTag }, '2xx from another fork: ACK and BYE');
         this.sendAck(entry, res);
         void this.end(entry, 'local-bye', []);
       };

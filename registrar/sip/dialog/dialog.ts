@@ -48,6 +48,8 @@ export interface InDialogRequestOptions {
   cseq?: number;
 }
 
+const CONTACT_METHODS: ReadonlySet<string> = new Set(['INVITE', 'UPDATE', 'SUBSCRIBE', 'NOTIFY', 'REFER']);
+
 export class Dialog {
   readonly role: DialogRole;
   readonly id: DialogId;
@@ -126,8 +128,9 @@ export class Dialog {
       ['CSeq', `${seq} ${method}`],
     ];
     for (const r of this._routeSet) headers.push(['Route', r]);
-    // §12.2.1.1 / §8.1.1.8: Contact is mandatory in target-refresh requests (re-INVITE, UPDATE) and harmless in others.
-    if (method === 'INVITE' || method === 'UPDATE' || method === 'SUBSCRIBE' || method === 'NOTIFY' || method === 'REFER') {
+    // §12.2.1.1 / §8.1.1.8: Contact is mandatory in target-refresh requests (re-INVITE, UPDATE); RFC 6665 and
+    // RFC 3515 require it in SUBSCRIBE, NOTIFY and REFER.
+    if (CONTACT_METHODS.has(method)) {
       headers.push(['Contact', this.localContact]);
     }
     if (opts.headers) headers.push(...opts.headers);
@@ -179,7 +182,12 @@ export class Dialog {
  * field of the request. The remote sequence number MUST be set to the value of the sequence number in the CSeq
  * header field of the request. The local sequence number MUST be empty."
  */
-export function uasDialog(req: SipRequest, localTag: string, localContact: string, state: 'early' | 'confirmed'): Dialog {
+export function uasDialog(
+  req: SipRequest,
+  localTag: string,
+  localContact: string,
+  state: 'early' | 'confirmed',
+): Dialog {
   const contacts = req.contacts();
   const remoteTarget =
     contacts.ok && !contacts.value.star && contacts.value.contacts.length > 0

@@ -9,7 +9,8 @@ function quote(s: string): string {
 }
 
 export function formatNameAddr(na: NameAddr, omitParams: readonly string[] = []): string {
-  let out = na.displayName !== undefined && na.displayName !== '' ? `${quote(na.displayName)} <${na.uri.raw}>` : `<${na.uri.raw}>`;
+  const named = na.displayName !== undefined && na.displayName !== '';
+  let out = named ? `${quote(na.displayName!)} <${na.uri.raw}>` : `<${na.uri.raw}>`;
   for (const [k, v] of na.params) {
     if (omitParams.includes(k)) continue;
     out += v === null ? `;${k}` : `;${k}=${v}`;

@@ -56,10 +56,30 @@ export interface DialogLayerOptions {
   T2?: number;
 }
 
+export type HeaderList = ReadonlyArray<readonly [string, string]>;
+
+/** `DialogLayer.acceptInvite()`: our 2xx to an initial INVITE. */
+export interface AcceptOptions {
+  localContact: string;
+  /** The SDP answer (or offer, when the INVITE had none: §13.2.1). */
+  body?: Buffer | string;
+  contentType?: string;
+  headers?: HeaderList;
+  /** Our To tag (default: a new random one). */
+  toTag?: string;
+}
+
+/** `DialogLayer.acceptReinvite()`: our 2xx to a re-INVITE. */
+export interface ReinviteAnswer {
+  body?: Buffer | string;
+  contentType?: string;
+  headers?: HeaderList;
+}
+
 export interface RequestOptions {
   body?: Buffer | string;
   contentType?: string;
-  headers?: ReadonlyArray<readonly [string, string]>;
+  headers?: HeaderList;
   /** For INVITE: do not ACK the 2xx automatically; the caller sends it with `ack()` (third-party call control). */
   manualAck?: boolean;
 }
@@ -74,7 +94,7 @@ export interface InviteOptions {
   /** The SDP offer (an INVITE without one gets the offer in the 2xx and answers in the ACK: use manualAck). */
   body?: Buffer | string;
   contentType?: string;
-  headers?: ReadonlyArray<readonly [string, string]>;
+  headers?: HeaderList;
   /** Do not ACK the 2xx; the caller sends it with `ack()` (with the answer to an offer in the 2xx). */
   manualAck?: boolean;
 }
