@@ -1,0 +1,242 @@
+/**
+ * AudioWorkerHost: runs meetings' audio pipelines (MeetingAudio) off the SIP/relay event loop, in worker threads.
+ *
+ *   relay thread                                   worker thread k (of N)
+ *   ────────────                                   ──────────────────────
+ *   addLeg / updateLeg / removeLeg ──postMessage──▶ AudioEngine: MeetingAudio per meeting
+ *   push(pkt)  (payload copied, buffer transferred) ──▶ jitter buffer …
+ *                                                   Ticker: tick k at start + k × 20 ms (monotonic, no drift)
+ *   onFrames / onDtmf / onActiveSpeaker ◀──────────  frames of every meeting each tick
+ *
+ * A meeting lives on one worker (chosen with the fewest meetings when its first leg is added) and stays there;
+ * meetings spread over N workers, N = os.availableParallelism() − 1 (at least 1) unless given. Workers start on
+ * first use. `inline: true` runs the same engine on this thread (tests, tiny deployments), optionally on an
+ * injected clock (ManualClock) — in worker mode the clock is always the real monotonic one.
+ *
+ * Teardown: close() stops every engine (each removes its meetings) and terminates the workers; idempotent.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Clock } from '../../registrar/sip/clock.ts';
+import { systemClock } from '../../registrar/sip/clock.ts';
+import type { Logger } from '../../registrar/log.ts';
+import { AudioEngine } from './engine.ts';
+import type { EngineEvent, HostCommand } from './messages.ts';
+import type { AudioLegConfig, AudioOut, MeetingAudioStats, RtpIn } from './types.ts';
+
+export interface AudioWorkerHostOptions {
+  readonly logger: Logger;
+  /** Worker threads to spread meetings over. Default os.availableParallelism() − 1, at least 1. */
+  readonly workers?: number;
+  /** Run on this thread, no workers (tests). */
+  readonly inline?: boolean;
+  /** Inline mode only: the clock driving the ticks and stamping packets (default: the real monotonic clock). */
+  readonly clock?: Clock;
+  /** The mix bus rate: 48000 (the only one supported). */
+  readonly sampleRate?: 48000;
+}
+
+export type FramesHandler = (meetingId: string, frames: AudioOut[], tick: number, nowMs: number) => void;
+export type DtmfHandler = (meetingId: string, participantId: string, digit: string) => void;
+export type ActiveSpeakerHandler = (meetingId: string, participantId: string | undefined) => void;
+
+/** Where commands for one engine go (a worker, or the inline engine). */
+interface Lane {
+  send(cmd: HostCommand, transfer?: ArrayBuffer[]): void;
+  meetings: number;
+  stop(): Promise<void>;
+}
+
+export class AudioWorkerHost {
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly lanes: Lane[] = [];
+  private readonly maxLanes: number;
+  private readonly placement = new Map<string, Lane>();
+  /** Legs per meeting: the engine drops a meeting with its last leg, the host mirrors that. */
+  private readonly legCount = new Map<string, number>();
+  private readonly framesHandlers: FramesHandler[] = [];
+  private readonly dtmfHandlers: DtmfHandler[] = [];
+  private readonly speakerHandlers: ActiveSpeakerHandler[] = [];
+  private readonly pendingStats = new Map<number, (s: MeetingAudioStats | undefined) => void>();
+  private nextRequestId = 1;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly opts: AudioWorkerHostOptions) {
+    if (opts.sampleRate !== undefined && opts.sampleRate !== 48000) throw new TypeError('mix bus rate must be 48000');
+    if (opts.clock && !opts.inline) throw new TypeError('an injected clock needs inline: true');
+    this.log = opts.logger.child({ component: 'audio-host' });
+    this.clock = opts.clock ?? systemClock;
+    this.maxLanes = opts.inline ? 1 : Math.max(1, Math.floor(opts.workers ?? availableParallelism() - 1));
+  }
+
+  onFrames(cb: FramesHandler): void {
+    this.framesHandlers.push(cb);
+  }
+
+  onDtmf(cb: DtmfHandler): void {
+    this.dtmfHandlers.push(cb);
+  }
+
+  onActiveSpeaker(cb: ActiveSpeakerHandler): void {
+    this.speakerHandlers.push(cb);
+  }
+
+  /** Add a participant's leg; the meeting is created (and placed on a worker) with its first leg. */
+  addLeg(meetingId: string, leg: AudioLegConfig): void {
+    this.send(this.laneFor(meetingId, true)!, { type: 'add-leg', meetingId, leg });
+  }
+
+  updateLeg(meetingId: string, leg: AudioLegConfig): void {
+    const lane = this.laneFor(meetingId, false);
+    if (lane) this.send(lane, { type: 'update-leg', meetingId, leg });
+  }
+
+  removeLeg(meetingId: string, participantId: string): void {
+    const lane = this.laneFor(meetingId, false);
+    if (lane) this.send(lane, { type: 'remove-leg', meetingId, participantId });
+  }
+
+  removeMeeting(meetingId: string): void {
+    const lane = this.laneFor(meetingId, false);
+    if (!lane) return;
+    this.send(lane, { type: 'remove-meeting', meetingId });
+    this.forget(meetingId);
+  }
+
+  /**
+   * A received RTP packet. The payload (a view into the relay's receive buffer) is copied into a buffer of its
+   * own, which is transferred to the worker. `nowMs`: arrival on this thread's monotonic clock (default now).
+   */
+  push(meetingId: string, participantId: string, pkt: RtpIn, nowMs: number = this.clock.now()): void {
+    const lane = this.placement.get(meetingId);
+    if (!lane || this.closing) return;
+    const payload = pkt.payload.slice();
+    const atMs = this.opts.inline ? nowMs : performance.timeOrigin + nowMs;
+    lane.send({ type: 'push', meetingId, participantId, pkt: { ...pkt, payload }, atMs }, [payload.buffer as ArrayBuffer]);
+  }
+
+  /** The meeting's audio stats (undefined for an unknown meeting). */
+  stats(meetingId: string): Promise<MeetingAudioStats | undefined> {
+    const lane = this.placement.get(meetingId);
+    if (!lane || this.closing) return Promise.resolve(undefined);
+    const requestId = this.nextRequestId++;
+    return new Promise((resolve) => {
+      this.pendingStats.set(requestId, resolve);
+      lane.send({ type: 'stats', requestId, meetingId });
+    });
+  }
+
+  /** Meetings per worker (for /metrics and tests of the spreading). */
+  load(): number[] {
+    return this.lanes.map((l) => l.meetings);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.all(this.lanes.map((l) => l.stop()));
+      for (const resolve of this.pendingStats.values()) resolve(undefined);
+      this.pendingStats.clear();
+      this.placement.clear();
+    })();
+    return this.closing;
+  }
+
+  private send(lane: Lane, cmd: HostCommand): void {
+    if (this.closing) return;
+    lane.send(cmd);
+    if (cmd.type === 'remove-leg') {
+      const legs = this.legCount.get(cmd.meetingId) ?? 0;
+      if (legs <= 1) this.forget(cmd.meetingId);
+      else this.legCount.set(cmd.meetingId, legs - 1);
+    } else if (cmd.type === 'add-leg') {
+      this.legCount.set(cmd.meetingId, (this.legCount.get(cmd.meetingId) ?? 0) + 1);
+    }
+  }
+
+  private forget(meetingId: string): void {
+    const lane = this.placement.get(meetingId);
+    if (!lane) return;
+    lane.meetings--;
+    this.placement.delete(meetingId);
+    this.legCount.delete(meetingId);
+  }
+
+  private laneFor(meetingId: string, create: boolean): Lane | undefined {
+    const placed = this.placement.get(meetingId);
+    if (placed || !create) return placed;
+    let lane: Lane;
+    if (this.lanes.length < this.maxLanes && this.lanes.every((l) => l.meetings > 0)) {
+      lane = this.startLane(this.lanes.length);
+      this.lanes.push(lane);
+    } else {
+      lane = this.lanes.reduce((a, b) => (b.meetings < a.meetings ? b : a));
+    }
+    lane.meetings++;
+    this.placement.set(meetingId, lane);
+    return lane;
+  }
+
+  private startLane(index: number): Lane {
+    if (this.opts.inline) {
+      const engine = new AudioEngine(this.clock, this.opts.logger, (ev) => this.dispatch(ev));
+      return {
+        meetings: 0,
+        send: (cmd) => engine.handle(cmd),
+        stop: async () => engine.close(),
+      };
+    }
+    const worker = new Worker(new URL('./worker-entry.js', import.meta.url), {
+      workerData: { index, logLevel: this.opts.logger.level },
+    });
+    let exited = false;
+    const exit = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.on('message', (ev: EngineEvent) => this.dispatch(ev));
+    worker.on('error', (err) => this.log.error({ worker: index, err }, 'audio worker failed'));
+    worker.once('exit', (code) => {
+      exited = true;
+      if (!this.closing) this.log.error({ worker: index, code }, 'audio worker exited');
+    });
+    this.log.info({ worker: index }, 'audio worker started');
+    return {
+      meetings: 0,
+      send: (cmd, transfer) => {
+        if (!exited) worker.postMessage(cmd, transfer);
+      },
+      stop: async () => {
+        if (exited) return;
+        worker.postMessage({ type: 'close' } satisfies HostCommand);
+        const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 1000).unref());
+        if ((await Promise.race([exit, timeout])) === 'timeout') await worker.terminate();
+      },
+    };
+  }
+
+  private dispatch(ev: EngineEvent): void {
+    switch (ev.type) {
+      case 'frames': {
+        // Back to this thread's monotonic clock (the injected clock's own time when inline).
+        const nowMs = ev.atMs - performance.timeOrigin;
+        for (const cb of this.framesHandlers) cb(ev.meetingId, ev.frames, ev.tick, nowMs);
+        return;
+      }
+      case 'dtmf':
+        for (const cb of this.dtmfHandlers) cb(ev.meetingId, ev.participantId, ev.digit);
+        return;
+      case 'active-speaker':
+        for (const cb of this.speakerHandlers) cb(ev.meetingId, ev.participantId);
+        return;
+      case 'stats': {
+        const resolve = this.pendingStats.get(ev.requestId);
+        this.pendingStats.delete(ev.requestId);
+        resolve?.(ev.stats);
+        return;
+      }
+      case 'error':
+        this.log.warn({ meetingId: ev.meetingId, message: ev.message }, 'audio engine refused a command');
+        return;
+      case 'closed':
+        return;
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { silentLogger } from '../../registrar/log.ts';
+import { ManualClock } from '../../registrar/sip/clock.ts';
+import { AudioWorkerHost } from '../../media-relay/audio/worker-host.ts';
+import type { AudioOut } from '../../media-relay/audio/types.ts';
+import { OPUS, PCMU, ToneClient } from './tone-client.ts';
+import { toneAmplitude, concat } from './spectrum.ts';
+
+test('a meeting in a worker thread produces a frame every 20 ms (50/s ± 10 %) with no drift over 2 s', async () => {
+  const host = new AudioWorkerHost({ logger: silentLogger(), workers: 1 });
+  const ticks: number[] = [];
+  const frames: AudioOut[] = [];
+  host.onFrames((meetingId, outs, tick, nowMs) => {
+    assert.equal(meetingId, 'm1');
+    ticks.push(nowMs);
+    frames.push(...outs.filter((o) => o.participantId === 'bob'));
+    void tick;
+  });
+  const alice = new ToneClient('alice', PCMU, 440);
+  const bob = new ToneClient('bob', OPUS, 0);
+  host.addLeg('m1', alice.config);
+  host.addLeg('m1', bob.config);
+  // Alice sends 20 ms packets on a drift-free schedule of her own until 2.3 s of ticks came back (worker start-up
+  // with tsx takes a moment), at most 8 s.
+  const start = performance.now();
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const send = (): void => {
+      host.push('m1', 'alice', alice.nextPacket());
+      host.push('m1', 'bob', bob.nextPacket());
+      sent++;
+      const covered = ticks.length > 0 ? ticks[ticks.length - 1]! - ticks[0]! : 0;
+      if (covered >= 2300 || sent >= 400) return resolve();
+      setTimeout(send, Math.max(0, start + sent * 20 - performance.now()));
+    };
+    send();
+  });
+  const stats = await host.stats('m1');
+  await host.close();
+
+  // Skip the first 0.2 s (worker start-up), then count over 2 s of ticks.
+  const t0 = ticks.find((t) => t >= ticks[0]! + 200)!;
+  const window = ticks.filter((t) => t >= t0 && t < t0 + 2000);
+  assert.ok(window.length >= 90 && window.length <= 110, `${window.length} ticks in 2 s`);
+  // No drift: tick k lands near t0 + k × 20 all along — timer lateness does not accumulate (a setInterval-style
+  // loop would be ~1 ms late per tick, 100 ms behind after 2 s). A busy shared machine can delay single ticks.
+  const dev = window.map((t, k) => Math.abs(t - (t0 + k * 20))).sort((x, y) => x - y);
+  const p90 = dev[Math.floor(dev.length * 0.9)]!;
+  assert.ok(p90 < 10, `90 % of ticks within 10 ms of the grid (p90 ${p90.toFixed(1)} ms)`);
+  assert.ok(Math.abs(window[window.length - 1]! - (t0 + (window.length - 1) * 20)) < 25, 'the last tick is still on the grid');
+  // And the audio went through the worker: bob heard alice's tone.
+  const dec = new ToneClient('decoder', OPUS, 0);
+  for (const f of frames) dec.receive(f);
+  assert.ok(toneAmplitude(concat(dec.heard.slice(20)), 48000, 440) > 3000);
+  assert.ok(stats?.legs.alice?.talking, 'stats come back from the worker');
+});
+
+test('inline host on a ManualClock: exactly 50 frames per simulated second, meetings isolated', async () => {
+  const clock = new ManualClock();
+  const host = new AudioWorkerHost({ logger: silentLogger(), inline: true, clock });
+  const got = new Map<string, number>();
+  const heard = new Map<string, ToneClient>();
+  host.onFrames((meetingId, outs) => {
+    for (const o of outs) {
+      got.set(`${meetingId}/${o.participantId}`, (got.get(`${meetingId}/${o.participantId}`) ?? 0) + 1);
+      heard.get(`${meetingId}/${o.participantId}`)?.receive(o);
+    }
+  });
+  const speakers: Array<[string, string | undefined]> = [];
+  host.onActiveSpeaker((m, p) => speakers.push([m, p]));
+  const digits: string[] = [];
+  host.onDtmf((m, p, d) => digits.push(`${m}/${p}/${d}`));
+
+  const a1 = new ToneClient('a', PCMU, 440);
+  const b1 = new ToneClient('b', PCMU, 0);
+  const a2 = new ToneClient('a', PCMU, 1000);
+  const b2 = new ToneClient('b', PCMU, 0);
+  host.addLeg('m1', a1.config);
+  host.addLeg('m1', b1.config);
+  host.addLeg('m2', a2.config);
+  host.addLeg('m2', b2.config);
+  heard.set('m1/b', b1);
+  heard.set('m2/b', b2);
+  for (let i = 0; i < 50; i++) {
+    for (const [m, c] of [['m1', a1], ['m1', b1], ['m2', a2], ['m2', b2]] as const) host.push(m, c.id, c.nextPacket(), clock.now());
+    clock.advance(20);
+  }
+  const ts = a1.timestamp;
+  host.push('m1', 'a', a1.dtmfPacket(1, true, 800, ts), clock.now());
+  clock.advance(20);
+  assert.equal(got.get('m1/a'), 51);
+  assert.equal(got.get('m2/b'), 51);
+  // Meeting 1's listener hears 440 Hz and nothing of meeting 2's 1000 Hz, and vice versa.
+  const h1 = concat(b1.heard.slice(10));
+  const h2 = concat(b2.heard.slice(10));
+  assert.ok(toneAmplitude(h1, 8000, 440) > 3000 && toneAmplitude(h1, 8000, 1000) < 30);
+  assert.ok(toneAmplitude(h2, 8000, 1000) > 3000 && toneAmplitude(h2, 8000, 440) < 30);
+  assert.deepEqual(speakers, [['m1', 'a'], ['m2', 'a']]);
+  assert.deepEqual(digits, ['m1/a/1']);
+
+  host.removeLeg('m1', 'a');
+  host.removeLeg('m1', 'b');
+  assert.equal(await host.stats('m1'), undefined, 'a meeting goes away with its last leg');
+  assert.ok(await host.stats('m2'));
+  await host.close();
+  await host.close(); // idempotent
+  const before = got.get('m2/b');
+  clock.advance(100);
+  assert.equal(got.get('m2/b'), before, 'no frames after close');
+});
+
+test('meetings spread over the workers (fewest meetings first)', async () => {
+  const host = new AudioWorkerHost({ logger: silentLogger(), workers: 2 });
+  for (const m of ['m1', 'm2', 'm3', 'm4']) host.addLeg(m, new ToneClient('a', PCMU, 0).config);
+  assert.deepEqual(host.load(), [2, 2]);
+  host.removeMeeting('m1');
+  host.addLeg('m5', new ToneClient('a', PCMU, 0).config);
+  assert.deepEqual(host.load(), [2, 2]);
+  await host.close();
+});
