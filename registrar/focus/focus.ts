@@ -545,6 +545,25 @@ export class Focus implements FocusApi {
     return 'ended';
   }
 
+  /** Media packets through the relay for every live meeting (for /metrics). Cached: refreshed on each call. */
+  mediaTotals(): { packetsIn: number; packetsOut: number } {
+    void this.refreshMediaTotals();
+    return this.lastMediaTotals;
+  }
+
+  private lastMediaTotals = { packetsIn: 0, packetsOut: 0 };
+
+  private async refreshMediaTotals(): Promise<void> {
+    let packetsIn = 0;
+    let packetsOut = 0;
+    for (const id of this.meetings.keys()) {
+      const s = await this.o.relay.stats(id).catch(() => undefined);
+      packetsIn += s?.packetsIn ?? 0;
+      packetsOut += s?.packetsOut ?? 0;
+    }
+    this.lastMediaTotals = { packetsIn, packetsOut };
+  }
+
   counters() {
     let participants = 0;
     for (const m of this.meetings.values()) participants += m.present().length;

@@ -15,6 +15,11 @@ import type { ServerConfig } from './config.ts';
 import { SipServer } from './sip-server.ts';
 import { Focus } from '../focus/focus.ts';
 import type { MediaRelayApi } from '../../media-relay/api.ts';
+import { Metrics } from '../http/metrics.ts';
+import { startHttpServer } from '../http/server.ts';
+import { usersBasicAuth } from '../http/basic-auth.ts';
+import { RosterSubscriptions } from '../focus/roster/subscriptions.ts';
+import { dialogSubscriptionPort } from '../focus/roster/dialog-port.ts';
 
 export interface RunningServer {
   readonly config: ServerConfig;
@@ -29,6 +34,8 @@ export interface RunningServer {
   readonly sip: SipServer;
   readonly focus: Focus;
   readonly relay: MediaRelayApi;
+  readonly httpPort: number;
+  readonly metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -43,10 +50,13 @@ export async function startServer(cfg: ServerConfig, logger: Logger, opts: Start
   const log = logger.child({ component: 'server' });
   let auth: DigestAuthenticator | undefined;
   let knownUser: ((u: string) => boolean) | undefined;
+  let httpAuth: { domain: string; check(user: string, password: string): boolean } | undefined;
+  const realm = cfg.domain ?? 'sipmeet';
   if (cfg.usersFile) {
     const users = loadUsersFile(cfg.usersFile); // throws a one-line Error the CLI prints
-    auth = new DigestAuthenticator({ realm: cfg.domain ?? 'sipmeet', users, clock, logger });
+    auth = new DigestAuthenticator({ realm, users, clock, logger });
     knownUser = (u) => users.lookup(u) !== undefined;
+    httpAuth = { domain: cfg.domain ?? cfg.advertise, ...usersBasicAuth(users, realm) };
   } else {
     log.warn('no users file (--users): the registrar is open, anyone may register any name');
   }
@@ -68,7 +78,18 @@ export async function startServer(cfg: ServerConfig, logger: Logger, opts: Start
     domain: cfg.domain ?? cfg.advertise,
     isLocalDomain: cfg.domain !== undefined ? (h: string) => isOurHost(h, cfg) : () => true,
   });
-  const sip = new SipServer({ transport, transactions, registrar, clock, logger, ...(auth ? { auth } : {}), ...(knownUser ? { knownUser } : {}) });
+  const metrics = new Metrics();
+  const sip = new SipServer({
+    transport,
+    transactions,
+    registrar,
+    clock,
+    logger,
+    ...(auth ? { auth } : {}),
+    ...(knownUser ? { knownUser } : {}),
+    onRequestCounted: (m) => metrics.countRequest(m),
+    onResponseCounted: (m, st) => metrics.countResponse(m, st),
+  });
   const sipPort = transport.listening[0]?.port ?? cfg.sipPort;
   const adv = cfg.advertise.includes(':') ? `[${cfg.advertise}]` : cfg.advertise;
   const advertisedHostPort = `${adv}:${sipPort}`;
@@ -85,6 +106,33 @@ export async function startServer(cfg: ServerConfig, logger: Logger, opts: Start
     ...(auth ? { auth } : {}),
   });
   sip.addClaim((req, tx) => focus.claim(req, tx));
+  // RFC 4575 roster: SUBSCRIBE to a meeting URI (or inside a participant's dialog) → NOTIFYs with the roster.
+  const focusContact = (id: string) => `<sip:${id}@${advertisedHostPort}>;isfocus`;
+  const roster: RosterSubscriptions<unknown, unknown> = new RosterSubscriptions({
+    focus,
+    clock,
+    logger,
+    port: dialogSubscriptionPort({
+      dialogs: sip.dialogs,
+      contactFor: focusContact,
+      onDialogRequest: (meetingId, req, tx) => void roster.handleSubscribe(meetingId, req, tx),
+    }) as never,
+  });
+  focus.onSubscribe = (meeting, req, tx) => void roster.handleSubscribe(meeting.id, req, tx);
+  metrics.setFocus(focus);
+  metrics.setMediaCollector(() => focus.mediaTotals());
+  let http;
+  try {
+    http = await startHttpServer({ host: cfg.host, port: cfg.httpPort, focus, metrics, logger, ...(httpAuth ? { auth: httpAuth } : {}) });
+  } catch (err) {
+    await focus.close();
+    if (!opts.relay) await relay.close();
+    sip.close();
+    transactions.close();
+    location.close();
+    await transport.close();
+    throw err;
+  }
   log.info({ host: cfg.host, sipPort, advertise: cfg.advertise, domain: cfg.domain ?? '(any)', auth: Boolean(auth) }, 'sipmeet server started');
   let closed = false;
   return {
@@ -98,10 +146,14 @@ export async function startServer(cfg: ServerConfig, logger: Logger, opts: Start
     sip,
     focus,
     relay,
+    httpPort: http.port,
+    metrics,
     async close() {
       if (closed) return;
       closed = true;
+      roster.terminateAll('noresource');
       await focus.close();
+      await http.close();
       if (!opts.relay) await relay.close();
       sip.close();
       transactions.close();

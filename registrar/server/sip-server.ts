@@ -30,6 +30,9 @@ export interface SipServerOptions {
   logger: Logger;
   /** Is this user one we know (users file)? Then an unreachable user gets 480 rather than 404. */
   knownUser?: (user: string) => boolean;
+  /** Metrics hooks: every new request, and every response the server sends to one. */
+  onRequestCounted?: (method: string) => void;
+  onResponseCounted?: (method: string, status: number) => void;
 }
 
 export class SipServer {
@@ -41,6 +44,8 @@ export class SipServer {
   private readonly log: Logger;
   private readonly knownUser: (user: string) => boolean;
   private readonly claims: RequestClaim[] = [];
+  private readonly onRequestCounted: ((method: string) => void) | undefined;
+  private readonly onResponseCounted: ((method: string, status: number) => void) | undefined;
   readonly counters = { requests: 0, rejectedByChecks: 0, registers: 0, proxied: 0, notFound: 0, noDialog: 0, handlerErrors: 0 };
 
   constructor(opts: SipServerOptions) {
@@ -49,6 +54,8 @@ export class SipServer {
     this.auth = opts.auth;
     this.log = opts.logger.child({ component: 'sip-server' });
     this.knownUser = opts.knownUser ?? (() => false);
+    this.onRequestCounted = opts.onRequestCounted;
+    this.onResponseCounted = opts.onResponseCounted;
     this.dialogs = new DialogLayer({ transactions: opts.transactions, transport: opts.transport, clock: opts.clock, logger: opts.logger });
     this.proxy = new Proxy<ClientTransaction>({
       transactions: { sendRequest: (r, d, h) => opts.transactions.sendRequest(r, d, h), cancel: (tx) => void opts.transactions.cancel(tx) },
@@ -76,6 +83,15 @@ export class SipServer {
 
   private onRequest(req: SipRequest, tx: ServerTransaction): void {
     this.counters.requests++;
+    if (this.onRequestCounted) {
+      this.onRequestCounted(req.method);
+      const count = this.onResponseCounted!;
+      const respond = tx.respond.bind(tx);
+      tx.respond = (res) => {
+        count(req.method, res.status);
+        respond(res);
+      };
+    }
     try {
       this.route(req, tx);
     } catch (err) {

@@ -131,6 +131,33 @@ export class DialogLayer {
     return dialog;
   }
 
+  /**
+   * Answer a dialog-creating non-INVITE request (SUBSCRIBE, RFC 6665 §4.2.1.1) with 2xx and create the UAS dialog
+   * (§12.1.1). No ACK follows a non-INVITE, so nothing is retransmitted by the TU.
+   */
+  acceptNonInvite(
+    tx: ServerTxPort,
+    opts: { localContact: string; status?: number; headers?: ReadonlyArray<readonly [string, string]> },
+    handlers: DialogHandlers,
+  ): Dialog {
+    const req = tx.request;
+    const toTag = newTag();
+    const dialog = uasDialog(req, toTag, opts.localContact, 'confirmed');
+    const headers: Array<readonly [string, string]> = [['Contact', opts.localContact]];
+    for (const rr of req.getAll('record-route')) headers.push(['Record-Route', rr]);
+    if (opts.headers) headers.push(...opts.headers);
+    const entry: DialogEntry = { dialog, handlers, outgoingInvite: false, fallbackDest: sourceEndpoint(tx.source) };
+    this.dialogs.set(dialog.key, entry);
+    tx.respond(createResponse(req, opts.status ?? 200, undefined, { headers, toTag }));
+    return dialog;
+  }
+
+  /** Forget a dialog without sending anything (a subscription that ended with its final NOTIFY, RFC 6665 §4.4.1). */
+  forget(dialog: Dialog): void {
+    const entry = this.dialogs.get(dialog.key);
+    if (entry) this.terminate(entry, 'local-bye');
+  }
+
   /** 2xx to a re-INVITE inside an existing dialog: retransmitted until ACK like an initial one (§14.2, §13.3.1.4). */
   acceptReinvite(dialog: Dialog, tx: ServerTxPort, opts: ReinviteAnswer): void {
     const entry = this.dialogs.get(dialog.key);
