@@ -59,7 +59,7 @@ type State = 'buffering' | 'playing';
 
 interface Slot {
   readonly seq: number; // extended
-  readonly ts: number; // extended
+  readonly ts: number; // extended (learns the packet duration)
   readonly pkt: RtpIn;
   readonly at: number; // arrival, ms
 }
@@ -204,14 +204,17 @@ export class JitterBuffer {
     return Math.min(this.maxDelayMs, Math.max(this.minDelayMs, want));
   }
 
-  /** Buffered audio, ms: from the next packet to play to the end of the newest one. */
+  /**
+   * Buffered audio, ms: from the next packet to play to the end of the newest one, counted in packets × packet
+   * duration. Deliberately not from timestamps: a sender doing silence suppression (RFC 3551 §4.1) jumps its
+   * timestamp over the silence while the sequence number goes on by one, and that gap holds no audio to play.
+   */
   depthMs(): number {
     const first = this.slots[0];
     const last = this.slots[this.slots.length - 1];
     if (!first || !last) return 0;
-    // While playing, depth counts from the next sequence number to play (a gap before `first` is still pending).
-    const startTs = this.state === 'playing' ? first.ts - (first.seq - this.nextSeq) * this.frameTs : first.ts;
-    return ((last.ts + this.frameTs - startTs) * 1000) / this.clockRate;
+    const startSeq = this.state === 'playing' ? this.nextSeq : first.seq;
+    return (last.seq + 1 - startSeq) * this.frameMs();
   }
 
   private take(): RtpIn {

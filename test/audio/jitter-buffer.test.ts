@@ -158,3 +158,17 @@ test('a new SSRC or a sequence jump restarts the buffer instead of waiting for t
   assert.deepEqual(marks.filter((m) => typeof m === 'number'), [...Array.from({ length: 10 }, (_, i) => i), ...Array.from({ length: 10 }, (_, i) => (i + 100) & 0xff)]);
   assert.equal(jb.stats().resets, 1);
 });
+
+test('a timestamp jump over suppressed silence (RFC 3551 §4.1) plays straight through, nothing dropped', () => {
+  const jb = new JitterBuffer({ clockRate: 8000 });
+  // Packets 0–9, then the sender stops for 1 s (timestamp jumps 8000, sequence goes on by one), packets 10–19.
+  const arrivals = Array.from({ length: 20 }, (_, i) => {
+    const p = pkt(i);
+    return i < 10 ? { at: i * 20 + 2, p } : { at: 1000 + i * 20 + 2, p: { ...p, timestamp: p.timestamp + 8000, marker: i === 10 } };
+  });
+  const out = run(jb, arrivals, 1600);
+  const numbers = out.flatMap((r) => (typeof r === 'object' ? [r.payload[0]!] : []));
+  assert.deepEqual(numbers, Array.from({ length: 20 }, (_, i) => i));
+  const s = jb.stats();
+  assert.equal(s.overflow + s.shrunk + s.lost + s.late, 0);
+});
