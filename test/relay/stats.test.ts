@@ -15,7 +15,10 @@ import { PCMU, RtpPeer, remoteOf, rtp, testPortRange, until } from './helpers.ts
 
 test('counters, drops by reason, loss/jitter in stats and in the relay\'s report block, LSR/DLSR, RTT', async () => {
   const clock = new ManualClock(1000);
-  const relay = await createMediaRelay({ host: '127.0.0.1', advertise: '127.0.0.1', portRange: testPortRange(), logger: silentLogger(), clock, audio: 'inline' });
+  // RTCP interval minimum 60 s: the only report in this test is the one it asks for (fraction lost is per interval).
+  const relay = await createMediaRelay({
+    host: '127.0.0.1', advertise: '127.0.0.1', portRange: testPortRange(), logger: silentLogger(), clock, audio: 'inline', rtcpMinIntervalS: 60,
+  });
   const peer = await RtpPeer.open();
   try {
     const alloc = await relay.allocateEndpoint({ meetingId: 'stats', participantId: 'alice', kind: 'audio', rtcpMux: true });
