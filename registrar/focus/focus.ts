@@ -43,6 +43,8 @@ export interface FocusOptions {
   emptyMeetingTimeoutMs?: number;
   /** How long an id ended by its host is refused (410) before it may be reused. Default 24 h. */
   endedMemoryMs?: number;
+  /** Interval of the in-dialog OPTIONS liveness probe; 0 disables. Default 60 s. */
+  probeIntervalMs?: number;
 }
 
 /** RFC 3326 Reason header values for the BYEs the focus sends. */
@@ -58,7 +60,7 @@ export class Focus implements FocusApi {
   /** Meeting ids ended by their host → when (wall ms): a later INVITE is refused with 410. */
   private readonly endedByHost = new Map<string, number>();
   private readonly rosterListeners: Array<(meetingId: string) => void> = [];
-  private readonly o: Required<Pick<FocusOptions, 'emptyMeetingTimeoutMs' | 'endedMemoryMs' | 'meetingIdPattern'>> & FocusOptions;
+  private readonly o: Required<Pick<FocusOptions, 'emptyMeetingTimeoutMs' | 'endedMemoryMs' | 'meetingIdPattern' | 'probeIntervalMs'>> & FocusOptions;
   private readonly log: Logger;
   private readonly stats = { meetingsCreated: 0, meetingsEnded: 0, chatMessages: 0 };
   /** Claims hook for SubscriptionHandler (roster), set by the server wiring. */
@@ -69,6 +71,7 @@ export class Focus implements FocusApi {
       emptyMeetingTimeoutMs: 5 * 60_000,
       endedMemoryMs: 24 * 3600_000,
       meetingIdPattern: DEFAULT_MEETING_ID_PATTERN,
+      probeIntervalMs: 60_000,
       ...opts,
     };
     this.log = opts.logger.child({ component: 'focus' });
@@ -219,6 +222,7 @@ export class Focus implements FocusApi {
   private onAck(meeting: Meeting, p: Participant, ack: SipRequest): void {
     if (p.state === 'joining') {
       p.transition('connected');
+      this.scheduleProbe(meeting, p);
       this.rosterChanged(meeting.id);
     }
     // An answer in the ACK (we offered in a 2xx to an offer-less re-INVITE, RFC 3264 §4).
@@ -432,9 +436,34 @@ export class Focus implements FocusApi {
     }
   }
 
+  /**
+   * Liveness: an in-dialog OPTIONS every probeIntervalMs; a 408 (no answer, Timer F) or 481 (the phone forgot the
+   * call) means the participant is gone without a BYE: it is removed as if it had hung up. Media silence is caught
+   * sooner by the relay's media timeout.
+   * Deviation: RFC 4028 session timers are not negotiated; this probe does their job for peers that ignore them.
+   */
+  private scheduleProbe(meeting: Meeting, p: Participant): void {
+    if (this.o.probeIntervalMs <= 0) return;
+    p.probeTimer = this.o.clock.setTimer(this.o.probeIntervalMs, () => {
+      if (p.state !== 'connected' || !p.dialog || p.dialog.state === 'terminated') return;
+      this.o.dialogs
+        .request(p.dialog, 'OPTIONS')
+        .then((res) => {
+          if (res.status === 408 || res.status === 481) {
+            this.log.info({ meeting: meeting.id, participant: p.id, status: res.status }, 'liveness probe failed: removing participant');
+            this.leave(meeting, p, 'probe-failed');
+          } else {
+            this.scheduleProbe(meeting, p);
+          }
+        })
+        .catch(() => this.leave(meeting, p, 'probe-failed'));
+    });
+  }
+
   private leave(meeting: Meeting, p: Participant, why: string): void {
     if (p.state === 'left') return;
     p.transition('left');
+    p.probeTimer?.cancel();
     meeting.participants.delete(p.id);
     void this.releaseLines(p.endpointIds());
     this.log.info({ meeting: meeting.id, participant: p.id, why }, 'participant left');
@@ -460,6 +489,7 @@ export class Focus implements FocusApi {
     // for Timer F's 32 s.
     for (const p of meeting.present()) {
       p.transition('left');
+      p.probeTimer?.cancel();
       if (p.dialog && p.dialog.state !== 'terminated') void this.o.dialogs.bye(p.dialog, [['Reason', byeReason]]).catch(() => undefined);
     }
     meeting.participants.clear();

@@ -2,6 +2,7 @@
  * One participant of a meeting: a UAS dialog of the focus plus the relay endpoints of its media lines.
  */
 import type { Direction, MediaKind } from '../../media-relay/api.ts';
+import type { TimerHandle } from '../sip/clock.ts';
 import type { Dialog } from '../sip/dialog/dialog.ts';
 import type { Origin, SessionDescription } from '../../sdp/index.ts';
 import { type ParticipantState, participantTransition } from './state.ts';
@@ -49,6 +50,8 @@ export class Participant {
   remoteSdp: SessionDescription | undefined;
   /** Set when its INVITE was CANCELled while the focus was still preparing the answer. */
   cancelled = false;
+  /** Next in-dialog OPTIONS liveness probe. */
+  probeTimer: TimerHandle | undefined;
 
   constructor(init: ParticipantInit) {
     this.id = init.id;

@@ -13,7 +13,7 @@ import { LocationService } from '../location/bindings.ts';
 import { Registrar } from '../location/registrar.ts';
 import type { ServerConfig } from './config.ts';
 import { SipServer } from './sip-server.ts';
-import { Focus } from '../focus/focus.ts';
+import { Focus, type FocusOptions } from '../focus/focus.ts';
 import type { MediaRelayApi } from '../../media-relay/api.ts';
 import { Metrics } from '../http/metrics.ts';
 import { startHttpServer } from '../http/server.ts';
@@ -43,6 +43,8 @@ export interface StartOptions {
   clock?: Clock;
   /** A media relay to use instead of starting the in-process one (a relay in another process, or a test's). */
   relay?: MediaRelayApi;
+  /** Focus tuning (liveness probe interval, empty-meeting wait) — tests shorten them. */
+  focus?: Partial<Pick<FocusOptions, 'probeIntervalMs' | 'emptyMeetingTimeoutMs'>>;
 }
 
 export async function startServer(cfg: ServerConfig, logger: Logger, opts: StartOptions = {}): Promise<RunningServer> {
@@ -104,6 +106,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger, opts: Start
     mediaAddress: cfg.advertise,
     aorOf: (uri) => registrar.aorOf(uri) ?? uri.raw,
     ...(auth ? { auth } : {}),
+    ...opts.focus,
   });
   sip.addClaim((req, tx) => focus.claim(req, tx));
   // RFC 4575 roster: SUBSCRIBE to a meeting URI (or inside a participant's dialog) → NOTIFYs with the roster.

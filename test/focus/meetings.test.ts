@@ -171,3 +171,30 @@ test('no media ports left → 503', async () => {
     relay.exhausted = false;
   }
 });
+
+test('a phone that forgot the call (481 to the liveness OPTIONS) is removed; the meeting carries on', async () => {
+  const relay2 = new RelayDouble();
+  const cfg = resolveConfig({ host: '127.0.0.1', 'sip-port': '0', 'http-port': '0', 'log-level': 'silent' });
+  const s2 = await startServer(cfg, silentLogger(), { relay: relay2, focus: { probeIntervalMs: 200 } });
+  const h2 = { host: '127.0.0.1', port: s2.sipPort };
+  const lost = await TestPhone.open('lost', 'Lost', h2);
+  const stay = await TestPhone.open('stay', 'Stay', h2);
+  try {
+    assert.equal((await lost.invite(`sip:conf-80@127.0.0.1:${h2.port}`)).status, 200);
+    assert.equal((await stay.invite(`sip:conf-80@127.0.0.1:${h2.port}`)).status, 200);
+    lost.answerWith.OPTIONS = 481;
+    await lost.received('OPTIONS', () => true, 3000);
+    const deadline = Date.now() + 3000;
+    let names: string[] = [];
+    while (Date.now() < deadline) {
+      names = (await s2.focus.get('conf-80'))!.participants.map((p) => p.displayName);
+      if (names.length === 1) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(names, ['Stay']);
+  } finally {
+    lost.close();
+    stay.close();
+    await s2.close();
+  }
+});

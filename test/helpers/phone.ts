@@ -17,6 +17,8 @@ export class TestPhone {
   remoteTarget = '';
   /** Requests received inside the dialog (MESSAGE, BYE, re-INVITE, NOTIFY), answered 200 automatically. */
   readonly inbox: SipRequest[] = [];
+  /** Answer these methods with another status instead of 200 (e.g. OPTIONS: 481, a phone that forgot the call). */
+  readonly answerWith: Record<string, number> = {};
 
   private constructor(peer: UdpPeer, user: string, name: string, private readonly server: { host: string; port: number }) {
     this.peer = peer;
@@ -27,7 +29,10 @@ export class TestPhone {
       for (const m of peer.received) {
         if (m.kind !== 'request' || this.inbox.includes(m)) continue;
         this.inbox.push(m);
-        if (m.method !== 'ACK') this.reply(m, 200, 'OK');
+        if (m.method !== 'ACK') {
+          const st = this.answerWith[m.method] ?? 200;
+          this.reply(m, st, st === 200 ? 'OK' : 'Call/Transaction Does Not Exist');
+        }
       }
     });
   }
