@@ -18,12 +18,13 @@ import {
   type AllocateEndpointRequest, type Direction, type EndpointAllocation, type MediaRelayApi, type MeetingMediaStats,
   type RelayEvent, type RemoteDescription,
 } from './api.ts';
-import type { MeetingAudio } from './audio/types.ts';
-import { InlineAudioDriver, type AudioDriverFactory } from './audio-link/driver.ts';
+import type { MeetingAudioStats } from './audio/types.ts';
+import { AudioWorkerHost } from './audio/worker-host.ts';
+import type { AudioDriverFactory } from './audio-link/driver.ts';
+import { hostDriverFactory } from './audio-link/host-driver.ts';
 import { Endpoint, type EndpointStats } from './endpoint.ts';
 import type { VideoRouterStats } from './forward/video-router.ts';
 import { Meeting } from './meeting.ts';
-import { createMeetingAudio } from './mixer/meeting-audio.ts';
 import { PortAllocator } from './ports.ts';
 import { randomSsrc } from './rtp/outbound.ts';
 
@@ -37,15 +38,18 @@ export interface MediaRelayOptions {
   readonly portRange: { readonly min: number; readonly max: number };
   readonly clock?: Clock;
   readonly logger: Logger;
-  /** Where audio is mixed (default 'inline'). */
+  /**
+   * Where audio is mixed: 'worker' (default) — worker threads, meetings spread over the cores, off the SIP event
+   * loop, on the real monotonic clock; 'inline' — on this thread, on the injected clock (tests, tiny servers).
+   */
   readonly audio?: 'worker' | 'inline';
+  /** Worker threads for 'worker' mode (default: cores − 1, at least 1). */
+  readonly audioWorkers?: number;
   /** No packet for this long on a publishing line → 'media-timeout' (default 30 s). */
   readonly mediaTimeoutMs?: number;
   /** RFC 3550 §6.2 minimum RTCP interval in seconds (default 5). */
   readonly rtcpMinIntervalS?: number;
-  /** Inline mode: the audio pipeline for a meeting (default: media-relay/mixer createMeetingAudio). */
-  readonly createMeetingAudio?: (meetingId: string) => MeetingAudio;
-  /** Replace the audio driver altogether (tests, benchmarks). */
+  /** Replace the audio pipeline altogether (tests and benchmarks that are not about audio). */
   readonly audioDriver?: AudioDriverFactory;
 }
 
@@ -54,6 +58,8 @@ export interface MediaRelay extends MediaRelayApi {
   /** One endpoint's stats, synchronously (undefined when unknown). */
   endpointStats(endpointId: string): EndpointStats | undefined;
   videoStats(meetingId: string): VideoRouterStats | undefined;
+  /** The audio pipeline's stats for the meeting (levels, concealment, jitter buffer depth). */
+  audioStats(meetingId: string): Promise<MeetingAudioStats | undefined>;
   /** The meeting's current active speaker as the audio pipeline reported it. */
   activeSpeaker(meetingId: string): string | undefined;
   /** Send an endpoint's RTCP report now (instead of waiting for the RFC 3550 §6.3 interval). */
@@ -75,6 +81,7 @@ class RelayImpl implements MediaRelay {
   private readonly ssrcs = new Set<number>();
   private readonly handlers: Array<(ev: RelayEvent) => void> = [];
   private readonly audioFactory: AudioDriverFactory;
+  private readonly audioHost: AudioWorkerHost | undefined;
   private nextId = 1;
   private closed = false;
   private readonly idPrefix = randomBytes(3).toString('hex');
@@ -83,12 +90,15 @@ class RelayImpl implements MediaRelay {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger.child({ component: 'media-relay' });
     this.ports = new PortAllocator(opts.host, opts.portRange, opts.logger);
-    this.audioFactory = opts.audioDriver ?? this.inlineFactory();
-  }
-
-  private inlineFactory(): AudioDriverFactory {
-    const make = this.opts.createMeetingAudio ?? (() => createMeetingAudio({ logger: this.opts.logger, sampleRate: 48000 }));
-    return (meetingId, events) => new InlineAudioDriver(make(meetingId), this.clock, events);
+    if (opts.audioDriver) {
+      this.audioFactory = opts.audioDriver;
+    } else {
+      this.audioHost =
+        opts.audio === 'inline'
+          ? new AudioWorkerHost({ logger: opts.logger, inline: true, clock: this.clock })
+          : new AudioWorkerHost({ logger: opts.logger, ...(opts.audioWorkers === undefined ? {} : { workers: opts.audioWorkers }) });
+      this.audioFactory = hostDriverFactory(this.audioHost);
+    }
   }
 
   private checkOpen(): void {
@@ -218,6 +228,7 @@ class RelayImpl implements MediaRelay {
     this.meetings.clear();
     this.endpoints.clear();
     this.ssrcs.clear();
+    await this.audioHost?.close();
     this.log.info('media relay closed');
   }
 
@@ -227,6 +238,10 @@ class RelayImpl implements MediaRelay {
 
   videoStats(meetingId: string): VideoRouterStats | undefined {
     return this.meetings.get(meetingId)?.video.stats();
+  }
+
+  audioStats(meetingId: string): Promise<MeetingAudioStats | undefined> {
+    return this.audioHost?.stats(meetingId) ?? Promise.resolve(undefined);
   }
 
   activeSpeaker(meetingId: string): string | undefined {

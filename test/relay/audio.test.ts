@@ -20,8 +20,8 @@ function lastPcm(peer: RtpPeer, ms: number): Int16Array {
   return pcm;
 }
 
-test('three participants, 440/660/880 Hz: each hears the other two and not itself; continuous seq/ts per listener', async () => {
-  const relay = await createMediaRelay({ host: '127.0.0.1', advertise: '127.0.0.1', portRange: testPortRange(), logger: silentLogger(), audio: 'inline' });
+test('three participants, 440/660/880 Hz: each hears the other two and not itself; continuous seq/ts per listener (mixing in a worker thread)', async () => {
+  const relay = await createMediaRelay({ host: '127.0.0.1', advertise: '127.0.0.1', portRange: testPortRange(), logger: silentLogger(), audio: 'worker', audioWorkers: 1 });
   const names = ['p440', 'p660', 'p880'] as const;
   const freqs = { p440: 440, p660: 660, p880: 880 };
   const peers: Record<string, RtpPeer> = {};
