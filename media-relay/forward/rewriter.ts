@@ -20,14 +20,17 @@
  *
  * Pure: no sockets or timers; `nowMs` comes from the caller's injected clock.
  */
-import { seqBefore, seqDiff } from '../jitter/serial.ts';
+import { seqDiff } from '../jitter/serial.ts';
 
 interface Segment {
   readonly sourceId: string;
   readonly ssrc: number;
-  /** First source sequence number of the segment (older packets of the same source are dropped). */
-  readonly firstSrcSeq: number;
-  readonly startOutSeq: number;
+  /**
+   * Extended (never wrapping) output sequence number of the segment's first packet. Extended numbers keep the
+   * RFC 1982 comparisons valid for streams longer than 2^15 packets (a 16-bit "is it older" test would flip after
+   * 32768 packets — at 20k packets/s, within two seconds).
+   */
+  readonly startOutExt: number;
   readonly seqOffset: number;
   readonly tsOffset: number;
 }
@@ -59,6 +62,8 @@ export class StreamRewriter {
   private current: Segment | undefined;
   private readonly segments: Segment[] = [];
   private lastOutSeq: number;
+  /** Extended form of lastOutSeq (starts at 0 = "one before the first packet"). */
+  private lastOutExt = 0;
   private lastOutTs: number;
   private lastOutAtMs: number | undefined;
 
@@ -102,10 +107,12 @@ export class StreamRewriter {
     this.switched = false;
     const cur = this.current;
     if (cur !== undefined && cur.sourceId === sourceId && cur.ssrc === ssrc) {
-      // Same segment. A packet older than the segment's first one would collide with the previous segment's
-      // output numbers: drop it.
-      if (seqDiff(cur.firstSrcSeq, seq) < 0) return 'drop';
-      this.emit((seq + cur.seqOffset) & 0xffff, (ts + cur.tsOffset) >>> 0, nowMs);
+      // Same segment. A packet older than the segment's first one (reordered across the switch) would collide with
+      // the previous segment's output numbers: drop it.
+      const outSeq = (seq + cur.seqOffset) & 0xffff;
+      const ext = this.lastOutExt + seqDiff(this.lastOutSeq, outSeq);
+      if (ext < cur.startOutExt) return 'drop';
+      this.emit(outSeq, ext, (ts + cur.tsOffset) >>> 0, nowMs);
       return 'forward';
     }
     if (sourceId !== this.target) return 'drop';
@@ -117,8 +124,7 @@ export class StreamRewriter {
     const seg: Segment = {
       sourceId,
       ssrc,
-      firstSrcSeq: seq,
-      startOutSeq: outSeq,
+      startOutExt: this.lastOutExt + 1,
       seqOffset: (outSeq - seq) & 0xffff,
       tsOffset: (outTs - ts) >>> 0,
     };
@@ -127,15 +133,16 @@ export class StreamRewriter {
     if (this.segments.length > MAX_SEGMENTS) this.segments.shift();
     this.switched = true;
     this.switches++;
-    this.emit(outSeq, outTs, nowMs);
+    this.emit(outSeq, seg.startOutExt, outTs, nowMs);
     return 'forward';
   }
 
-  private emit(outSeq: number, outTs: number, nowMs: number): void {
+  private emit(outSeq: number, ext: number, outTs: number, nowMs: number): void {
     this.outSeq = outSeq;
     this.outTs = outTs;
-    if (seqBefore(this.lastOutSeq, outSeq) || this.lastOutAtMs === undefined) {
+    if (ext > this.lastOutExt) {
       this.lastOutSeq = outSeq;
+      this.lastOutExt = ext;
       this.lastOutTs = outTs;
       this.lastOutAtMs = nowMs;
     }
@@ -143,10 +150,12 @@ export class StreamRewriter {
 
   /** Map an output sequence number back to its source packet (for NACK), if it is from a remembered segment. */
   toSource(outSeq: number): SourcePosition | undefined {
-    if (seqBefore(this.lastOutSeq, outSeq)) return undefined; // never sent
+    const behind = seqDiff(outSeq, this.lastOutSeq);
+    if (behind < 0) return undefined; // never sent
+    const ext = this.lastOutExt - behind;
     for (let i = this.segments.length - 1; i >= 0; i--) {
       const s = this.segments[i]!;
-      if (!seqBefore(outSeq, s.startOutSeq)) {
+      if (ext >= s.startOutExt) {
         return { sourceId: s.sourceId, ssrc: s.ssrc, seq: (outSeq - s.seqOffset) & 0xffff, seqOffset: s.seqOffset, tsOffset: s.tsOffset };
       }
     }

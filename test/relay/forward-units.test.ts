@@ -90,6 +90,24 @@ test('rewriter: sequence and timestamp wrap; a new SSRC of the same source waits
   assert.equal(rw.outSeq, 1);
 });
 
+test('rewriter: a stream longer than 2^16 packets keeps flowing (no 16-bit "older than the switch" flip); NACK maps after wraps', () => {
+  const rw = new StreamRewriter(0, 0);
+  rw.want('A');
+  assert.equal(rw.rewrite('A', 1, 0, 0, true, 0), 'forward');
+  let forwarded = 1;
+  for (let i = 1; i < 200_000; i++) if (rw.rewrite('A', 1, i & 0xffff, i * 30, false, i) === 'forward') forwarded++;
+  assert.equal(forwarded, 200_000);
+  assert.equal(rw.outSeq, (200_000 - 1) & 0xffff);
+  assert.deepEqual(rw.toSource((200_000 - 10) & 0xffff)!.seq, (200_000 - 10) & 0xffff);
+  // A switch after the wraps still numbers on by one and maps NACKs to the right segment.
+  rw.want('B');
+  rw.rewrite('B', 2, 777, 0, true, 200_001);
+  assert.equal(rw.outSeq, 200_000 & 0xffff);
+  assert.equal(rw.toSource(200_000 & 0xffff)!.sourceId, 'B');
+  assert.equal(rw.toSource((200_000 - 1) & 0xffff)!.sourceId, 'A');
+  assert.equal(rw.rewrite('B', 2, 776, 0, false, 200_002), 'drop', 'older than the switch');
+});
+
 test('keyframe requests: ≤ 1 per second, repeated each second until a keyframe arrives', () => {
   const clock = new ClockWithLog();
   const req = new KeyframeRequester(clock, (repeat) => clock.sent.push([clock.now(), repeat]) > 0);
