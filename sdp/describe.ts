@@ -34,6 +34,7 @@ export interface LocalMediaInit {
   readonly ptime?: number | undefined;
   readonly bandwidth?: readonly Bandwidth[];
   readonly mid?: string | undefined;
+  readonly label?: string | undefined;
 }
 
 /** An m= section we send: formats in the given order, each with rtpmap, fmtp and rtcp-fb. */
@@ -60,7 +61,7 @@ export function localMedia(init: LocalMediaInit): MediaDescription {
     ptime: init.ptime,
     maxptime: undefined,
     mid: init.mid,
-    label: undefined,
+    label: init.label,
     content: undefined,
     ssrcs: [],
     rtcpFbAll: [],

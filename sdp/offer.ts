@@ -41,6 +41,8 @@ export interface OfferedMedia {
   readonly ptime?: number;
   readonly bandwidth?: readonly Bandwidth[];
   readonly mid?: string;
+  /** RFC 4574 a=label (the focus labels each per-publisher video line with the publisher's id). */
+  readonly label?: string;
 }
 
 export interface OfferInit {
@@ -121,6 +123,7 @@ export function createOffer(init: OfferInit): SessionDescription {
       ptime: m.ptime,
       bandwidth: m.bandwidth ?? [],
       mid: m.mid,
+      label: m.label,
     });
   });
   return localSession({

@@ -21,6 +21,7 @@ import { DEFAULT_MEETING_ID_PATTERN, FACTORY_USER, freshMeetingId, isMeetingId }
 import { type EndReason, Meeting } from './meeting.ts';
 import { negotiateOffer } from './media-session.ts';
 import { Participant } from './participant.ts';
+import { MULTI_VIDEO_FEATURE, syncVideoLines, type VideoLinesContext } from './video-lines.ts';
 import type { MeetingView, ParticipantView } from './views.ts';
 
 export interface FocusOptions {
@@ -165,6 +166,7 @@ export class Focus implements FocusApi {
       contact: contactOf(req) ?? req.from.uri.raw,
       joinedAt: this.o.clock.wallNow(),
       wantsCpim: req.getAll('accept').some((a) => /message\/cpim/i.test(a)),
+      multiVideo: hasFeature(req, MULTI_VIDEO_FEATURE),
     });
     meeting.participants.set(p.id, p);
     tx.onCancel(() => {
@@ -224,6 +226,7 @@ export class Focus implements FocusApi {
       p.transition('connected');
       this.scheduleProbe(meeting, p);
       this.rosterChanged(meeting.id);
+      this.videoChanged(meeting);
     }
     // An answer in the ACK (we offered in a 2xx to an offer-less re-INVITE, RFC 3264 §4).
     if (ack.body.length > 0 && p.localSdp) void this.applyAnswer(meeting, p, ack.body);
@@ -306,6 +309,7 @@ export class Focus implements FocusApi {
     this.adopt(p, result);
     this.o.dialogs.acceptReinvite(dialog, tx, { body: result.answerText, contentType: 'application/sdp' });
     this.rosterChanged(meeting.id);
+    this.videoChanged(meeting);
   }
 
   /** RFC 3311: UPDATE carries an offer and is answered in its 200 (no ACK). */
@@ -336,6 +340,7 @@ export class Focus implements FocusApi {
       }),
     );
     this.rosterChanged(meeting.id);
+    this.videoChanged(meeting);
   }
 
   private adopt(p: Participant, result: Extract<Awaited<ReturnType<typeof negotiateOffer>>, { ok: true }>): void {
@@ -468,6 +473,7 @@ export class Focus implements FocusApi {
     void this.releaseLines(p.endpointIds());
     this.log.info({ meeting: meeting.id, participant: p.id, why }, 'participant left');
     this.rosterChanged(meeting.id);
+    this.videoChanged(meeting);
     if (meeting.state === 'active' && meeting.present().length === 0) void this.endMeeting(meeting, 'empty');
   }
 
@@ -518,6 +524,23 @@ export class Focus implements FocusApi {
     const dialog = p.dialog;
     this.leave(meeting, p, 'media-timeout');
     if (dialog && dialog.state !== 'terminated') void this.o.dialogs.bye(dialog, [['Reason', REASON_MEDIA_TIMEOUT]]).catch(() => undefined);
+  }
+
+  /** Publishers may have changed: multi-video participants get their per-publisher lines re-offered. */
+  private videoChanged(meeting: Meeting): void {
+    if (meeting.state === 'ended') return;
+    for (const p of meeting.present()) if (p.multiVideo) void syncVideoLines(this.videoCtx, meeting, p);
+  }
+
+  private get videoCtx(): VideoLinesContext {
+    return {
+      dialogs: this.o.dialogs,
+      relay: this.o.relay,
+      clock: this.o.clock,
+      logger: this.o.logger,
+      mediaAddress: this.o.mediaAddress,
+      changed: (id) => this.rosterChanged(id),
+    };
   }
 
   private rosterChanged(meetingId: string): void {
@@ -644,6 +667,12 @@ export class Focus implements FocusApi {
   async close(): Promise<void> {
     await Promise.all([...this.meetings.values()].map((m) => this.endMeeting(m, 'shutdown')));
   }
+}
+
+/** RFC 3840 §9: a feature parameter on the Contact (`;+sipmeet.video-streams`). */
+function hasFeature(req: SipRequest, feature: string): boolean {
+  const c = req.contacts();
+  return c.ok && !c.value.star && c.value.contacts.some((x) => x.params.has(feature));
 }
 
 function contactOf(req: SipRequest): string | undefined {

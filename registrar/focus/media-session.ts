@@ -117,7 +117,17 @@ export async function negotiateOffer(input: NegotiationInput): Promise<Negotiati
       const ep = endpoints.get(m.index)!;
       const direction = mirror(m.direction);
       await input.relay.setRemote(ep.endpointId, remoteOf(m, direction));
-      lines.push({ index: m.index, kind: m.type, label, endpointId: ep.endpointId, rtpPort: ports[m.index], codec: m.codec.encoding, direction });
+      const subscribeTo = prevByIndex.get(m.index)?.subscribeTo;
+      lines.push({
+        index: m.index,
+        kind: m.type,
+        label,
+        endpointId: ep.endpointId,
+        rtpPort: ports[m.index],
+        codec: m.codec.encoding,
+        direction,
+        ...(subscribeTo !== undefined && !ep.fresh ? { subscribeTo } : {}),
+      });
     }
   } catch (err) {
     await releaseFresh(input.relay, endpoints);

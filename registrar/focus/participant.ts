@@ -19,6 +19,8 @@ export interface MediaLine {
   codec: string | undefined;
   /** The participant's direction (its a=recvonly = mic/camera off). */
   direction: Direction;
+  /** A receive-only video line carrying this other participant's camera (multi-video participants). */
+  subscribeTo?: string;
 }
 
 export interface ParticipantInit {
@@ -30,6 +32,8 @@ export interface ParticipantInit {
   joinedAt: number;
   /** The participant asked for structured chat (`Accept: message/cpim`, RFC 3862): the bundled client does. */
   wantsCpim: boolean;
+  /** Its Contact carries the `+sipmeet.video-streams` feature tag (RFC 3840): one video line per other participant. */
+  multiVideo: boolean;
 }
 
 export class Participant {
@@ -40,6 +44,10 @@ export class Participant {
   readonly contact: string;
   readonly joinedAt: number;
   readonly wantsCpim: boolean;
+  readonly multiVideo: boolean;
+  /** A re-INVITE of ours is in flight / another is needed after it (video line sync, one at a time). */
+  syncing = false;
+  syncAgain = false;
   private _state: ParticipantState = 'joining';
   dialog: Dialog | undefined;
   lines: MediaLine[] = [];
@@ -61,6 +69,18 @@ export class Participant {
     this.contact = init.contact;
     this.joinedAt = init.joinedAt;
     this.wantsCpim = init.wantsCpim;
+    this.multiVideo = init.multiVideo;
+  }
+
+  /** The participant's own camera line (the first video line that is not a subscription). */
+  mainVideo(): MediaLine | undefined {
+    return this.lines.find((l) => l.kind === 'video' && l.subscribeTo === undefined && l.endpointId !== undefined);
+  }
+
+  /** Does its camera send (its main video line is sendrecv or sendonly)? */
+  publishesVideo(): boolean {
+    const v = this.mainVideo();
+    return v !== undefined && (v.direction === 'sendrecv' || v.direction === 'sendonly');
   }
 
   get state(): ParticipantState {

@@ -5,6 +5,7 @@
  */
 import { UdpPeer, uniq } from './udp-peer.ts';
 import type { SipRequest, SipResponse } from '../../registrar/sip/message/types.ts';
+import { parseSdp } from '../../sdp/index.ts';
 
 export class TestPhone {
   readonly peer: UdpPeer;
@@ -31,7 +32,8 @@ export class TestPhone {
         this.inbox.push(m);
         if (m.method !== 'ACK') {
           const st = this.answerWith[m.method] ?? 200;
-          this.reply(m, st, st === 200 ? 'OK' : 'Call/Transaction Does Not Exist');
+          const answer = st === 200 && m.method === 'INVITE' && m.body.length > 0 ? this.answerFor(m.body) : undefined;
+          this.reply(m, st, st === 200 ? 'OK' : 'Call/Transaction Does Not Exist', answer);
         }
       }
     });
@@ -54,14 +56,17 @@ export class TestPhone {
   }
 
   /** An SDP offer like Linphone's, with this phone's media port. */
-  sdp(opts: { port?: number; direction?: string; codecs?: 'opus' | 'pcmu' } = {}): string {
+  sdp(opts: { port?: number; direction?: string; codecs?: 'opus' | 'pcmu'; video?: { port: number; direction?: string } } = {}): string {
     const port = opts.port ?? 7078;
     const dir = opts.direction ? `a=${opts.direction}\r\n` : '';
     const audio =
       opts.codecs === 'pcmu'
         ? `m=audio ${port} RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n`
         : `m=audio ${port} RTP/AVP 96 0 8 101\r\na=rtpmap:96 opus/48000/2\r\na=fmtp:96 useinbandfec=1\r\na=rtpmap:101 telephone-event/8000\r\n`;
-    return `v=0\r\no=${this.user} 1 1 IN IP4 127.0.0.1\r\ns=Talk\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n${audio}${dir}`;
+    const video = opts.video
+      ? `m=video ${opts.video.port} RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack pli\r\n${opts.video.direction ? `a=${opts.video.direction}\r\n` : ''}`
+      : '';
+    return `v=0\r\no=${this.user} 1 1 IN IP4 127.0.0.1\r\ns=Talk\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n${audio}${dir}${video}`;
   }
 
   send(text: string): void {
@@ -69,6 +74,9 @@ export class TestPhone {
   }
 
   /** INVITE `uri` and wait for the final response (ACKing a 2xx and learning the dialog). */
+  /** Extra Contact parameters (e.g. `;+sipmeet.video-streams`). */
+  contactParams = '';
+
   async invite(uri: string, body: string | undefined = this.sdp(), extraHeaders = ''): Promise<SipResponse> {
     this.callId = uniq('call');
     this.fromTag = uniq('ft');
@@ -76,7 +84,7 @@ export class TestPhone {
     const b = body ?? '';
     this.send(
       `INVITE ${uri} SIP/2.0\r\nVia: ${this.via()}\r\nMax-Forwards: 70\r\nFrom: "${this.name}" <${this.aor}>;tag=${this.fromTag}\r\nTo: <${uri}>\r\n` +
-        `Call-ID: ${this.callId}\r\nCSeq: ${seq} INVITE\r\nContact: <sip:${this.user}@127.0.0.1:${this.peer.port}>\r\n${extraHeaders}` +
+        `Call-ID: ${this.callId}\r\nCSeq: ${seq} INVITE\r\nContact: <sip:${this.user}@127.0.0.1:${this.peer.port}>${this.contactParams}\r\n${extraHeaders}` +
         (b ? 'Content-Type: application/sdp\r\n' : '') +
         `Content-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`,
     );
@@ -133,12 +141,42 @@ export class TestPhone {
     return this.peer.request(method, ms, pred);
   }
 
-  reply(req: SipRequest, status: number, reason: string): void {
+  /** Offers received in re-INVITEs (the focus adding video lines), in order. */
+  readonly offers: SipRequest[] = [];
+  /** Base port for the media lines this phone answers (each accepted line gets base + 2*index). */
+  mediaBase = 7078;
+
+  /** Answer an offer as a simple phone does: each live line accepted with its first format, direction mirrored. */
+  private answerFor(body: Buffer): string {
+    const offer = parseSdp(body);
+    if (!offer.ok) return '';
+    const lines = [`v=0`, `o=${this.user} 2 2 IN IP4 127.0.0.1`, `s=-`, `c=IN IP4 127.0.0.1`, `t=0 0`];
+    offer.value.media.forEach((m, i) => {
+      if (m.port === 0) {
+        lines.push(`m=${m.type} 0 ${m.proto} ${m.formats.join(' ')}`);
+        return;
+      }
+      const f = m.payloads[0]!;
+      lines.push(`m=${m.type} ${this.mediaBase + 2 * i} ${m.proto} ${f.pt}`);
+      if (f.rtpmap) lines.push(`a=rtpmap:${f.pt} ${f.rtpmap.encoding}/${f.rtpmap.clockRate}${f.rtpmap.channels ? `/${f.rtpmap.channels}` : ''}`);
+      const d = m.direction ?? 'sendrecv';
+      lines.push(`a=${d === 'sendonly' ? 'recvonly' : d === 'recvonly' ? 'sendonly' : d}`);
+      if (m.label) lines.push(`a=label:${m.label}`);
+    });
+    return lines.join('\r\n') + '\r\n';
+  }
+
+  reply(req: SipRequest, status: number, reason: string, sdp?: string): void {
     const top = req.via[0]!;
     const vias = req.getAll('via').map((v) => `Via: ${v}`).join('\r\n');
     const to = req.get('to')! + (req.toTag === undefined ? `;tag=${uniq('tt')}` : '');
+    if (sdp !== undefined) this.offers.push(req);
+    const body = sdp ?? '';
+    const extra =
+      (req.method === 'INVITE' && status < 300 ? `Contact: <sip:${this.user}@127.0.0.1:${this.peer.port}>\r\n` : '') +
+      (body ? 'Content-Type: application/sdp\r\n' : '');
     this.peer.send(
-      `SIP/2.0 ${status} ${reason}\r\n${vias}\r\nFrom: ${req.get('from')}\r\nTo: ${to}\r\nCall-ID: ${req.callId}\r\nCSeq: ${req.cseq.seq} ${req.cseq.method}\r\nContent-Length: 0\r\n\r\n`,
+      `SIP/2.0 ${status} ${reason}\r\n${vias}\r\nFrom: ${req.get('from')}\r\nTo: ${to}\r\nCall-ID: ${req.callId}\r\nCSeq: ${req.cseq.seq} ${req.cseq.method}\r\n${extra}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       Number(top.params.get('rport') ?? top.port ?? 5060),
       top.params.get('received') ?? top.host,
     );
