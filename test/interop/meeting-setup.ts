@@ -1,0 +1,81 @@
+/**
+ * The three-party meeting the Linphone interop tests share: a scripted phone (the creator, authenticated, PCMU,
+ * 500 Hz), Linphone (registered with digest auth, 770 Hz) and baresip (unregistered, 1130 Hz) in one meeting of a
+ * fresh server. Tones are chosen so that no tone or its 2nd/3rd harmonic lands on another.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Scene, startInteropServer, type InteropServer } from './harness.ts';
+import { Linphone, type LinphoneCodecs } from './peers/linphone.ts';
+import { Baresip, type BaresipCodec } from './peers/baresip.ts';
+import { ScriptedPhone } from './peers/scripted.ts';
+import { writeToneWav } from './wav.ts';
+
+export const TONE = { scripted: 500, linphone: 770, baresip: 1130 } as const;
+
+export const USERS = { carol: 'carol-secret', alice: 'alice-secret', bob: 'bob-secret' } as const;
+
+export interface Meeting {
+  readonly srv: InteropServer;
+  readonly scene: Scene;
+  readonly id: string;
+  readonly uri: string;
+  readonly carol: ScriptedPhone;
+  readonly linphone: Linphone;
+  readonly baresip: Baresip;
+  /** Where Linphone writes what it hears. */
+  readonly linphoneRec: string;
+  /** performance.now() when each call was up (recordings start about then). */
+  readonly joinedAt: { linphone: number; baresip: number };
+  readonly dir: string;
+}
+
+/**
+ * Start a server and the three peers, all in meeting `id`; run `body`; on failure print the traces and tails; stop
+ * everything. Linphone offers `linphoneCodecs`; baresip offers `baresipCodecs`.
+ */
+export async function withMeeting(
+  opts: { id: string; linphoneCodecs: LinphoneCodecs; baresipCodecs?: readonly BaresipCodec[] },
+  body: (m: Meeting) => Promise<void>,
+): Promise<void> {
+  const srv = await startInteropServer(USERS);
+  const scene = new Scene(srv);
+  const dir = mkdtempSync(join(tmpdir(), 'sipmeet-interop-'));
+  scene.defer(() => rmSync(dir, { recursive: true, force: true }));
+  await scene.run(async () => {
+    const uri = srv.meetingUri(opts.id);
+    // The creator: its INVITE to an unknown meeting URI creates the meeting and is challenged (digest auth on).
+    const carol = scene.add(await ScriptedPhone.open({ user: 'carol', displayName: 'Carol', password: USERS.carol, server: srv.address, toneHz: TONE.scripted }));
+    const res = await carol.join(uri);
+    if (res.status !== 200) throw new Error(`the creator's INVITE got ${res.status} ${res.reason}`);
+
+    const rate = opts.linphoneCodecs === 'pcmu' ? 8000 : 48000;
+    const linphoneTone = writeToneWav(join(dir, 'linphone-tone.wav'), { freq: TONE.linphone, sampleRate: rate, seconds: 10 });
+    const linphoneRec = join(dir, 'linphone-rx.wav');
+    const linphone = scene.add(
+      await Linphone.start({ user: 'alice', displayName: 'Alice', password: USERS.alice, server: srv.address, codecs: opts.linphoneCodecs }),
+    );
+    linphone.play(linphoneTone);
+    linphone.record(linphoneRec);
+    await linphone.call(uri);
+    const linphoneUp = performance.now();
+
+    // aufile plays its file once: make it far longer than the test.
+    const baresipTone = writeToneWav(join(dir, 'baresip-tone.wav'), { freq: TONE.baresip, sampleRate: 8000, seconds: 90 });
+    const baresip = scene.add(
+      await Baresip.start({
+        user: 'bob',
+        displayName: 'Bob',
+        server: srv.address,
+        toneWav: baresipTone,
+        toneRate: 8000,
+        contacts: [uri],
+        ...(opts.baresipCodecs ? { codecs: opts.baresipCodecs } : {}),
+      }),
+    );
+    await baresip.dial(uri);
+    const baresipUp = performance.now();
+    await body({ srv, scene, id: opts.id, uri, carol, linphone, baresip, linphoneRec, joinedAt: { linphone: linphoneUp, baresip: baresipUp }, dir });
+  });
+}
