@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, optionsFromEnv, optionsFromFile, resolveConfig, type RawOptions } from '../server/config.ts';
 import { startServer } from '../server/server.ts';
 import { createLogger } from '../log.ts';
+import { CLIENT_COMMANDS, CLIENT_USAGE, type ClientCommand, runClientCommand } from '../../softclient/cli/commands.ts';
 
 const USAGE = `usage: sipmeet <command> [options]
 
@@ -22,7 +23,7 @@ commands:
             --users FILE       users file; turns on digest authentication
             --log-level LEVEL  fatal|error|warn|info|debug|trace|silent (default info)
             --config FILE      JSON file with the options above (flags and SIPMEET_* variables win)
-`;
+${CLIENT_USAGE}`;
 
 function fail(msg: string, code = 2): number {
   process.stderr.write(`sipmeet: ${msg}\n`);
@@ -39,6 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'server':
       return serverCommand(rest);
     default:
+      if ((CLIENT_COMMANDS as readonly string[]).includes(command)) return runClientCommand(command as ClientCommand, rest);
       return fail(`unknown command "${command}" (try: sipmeet --help)`);
   }
 }

@@ -1,0 +1,161 @@
+/**
+ * `sipmeet join <uri>` / `sipmeet call <uri>` / `sipmeet create [ID]`: connect, register when credentials are
+ * given, INVITE the meeting, stream, take commands from stdin, print events, and exit:
+ *   0  after --duration, on /leave, on Ctrl-C (SIGINT/SIGTERM), or when the meeting ends (`ended`)
+ *   3  the connection to the server was lost;  other codes from errors.ts when joining fails.
+ */
+import { createInterface } from 'node:readline';
+import { createLogger, type Logger } from '../../registrar/log.ts';
+import { systemClock } from '../../registrar/sip/clock.ts';
+import type { MeetingCall } from '../call.ts';
+import { SoftClient } from '../client.ts';
+import { ClientError } from '../errors.ts';
+import { type AudioSource, openAudioSource } from '../media/audio-source.ts';
+import { WavWriter } from '../media/wav.ts';
+import { OUTPUT_RATE } from '../media/audio-stream.ts';
+import type { JoinSettings } from './args.ts';
+import { Output } from './output.ts';
+
+export const STDIN_HELP = [
+  'commands:',
+  '  <text>          chat to everyone in the meeting',
+  '  /mic on|off     microphone on / off (renegotiates: recvonly when off)',
+  '  /cam on|off     camera on / off',
+  '  /who            ask the focus who is here',
+  '  /leave          leave the meeting',
+  '  /end            end the meeting for everyone (host only)',
+].join('\n');
+
+/** Logs (pino) go to stderr so stdout stays the event stream. */
+export function cliLogger(level: string): Logger {
+  return createLogger({ level, fd: 2 });
+}
+
+export async function runJoin(s: JoinSettings, out: Output): Promise<number> {
+  if (s.videoIn !== 'none' || s.videoOut !== undefined) {
+    throw new ClientError('usage', 'video (--video-in/--video-out) is not supported by this build yet; use --video-in none');
+  }
+  const logger = cliLogger(s.logLevel);
+  const src = openAudioSource(s.audioIn);
+  if (!src.ok) throw new ClientError('usage', src.error);
+  const source: AudioSource = src.value;
+  let sink: WavWriter | undefined;
+  const client = new SoftClient({
+    server: s.server,
+    aor: s.aor,
+    name: s.name,
+    ...(s.auth ? { auth: s.auth } : {}),
+    logger,
+  });
+  let call: MeetingCall | undefined;
+  try {
+    await client.start();
+    if (s.auth) await client.register();
+    if (s.audioOut !== undefined) {
+      try {
+        sink = new WavWriter(s.audioOut, OUTPUT_RATE);
+      } catch (e) {
+        throw new ClientError('usage', `--audio-out ${s.audioOut}: ${(e as Error).message}`);
+      }
+    }
+    call = await client.prepare(s.target, {
+      audioIn: source,
+      ...(sink ? { audioOut: sink } : {}),
+      micOff: s.micOff,
+      statsIntervalMs: s.statsIntervalMs,
+    });
+  } catch (e) {
+    source.close();
+    sink?.close();
+    await client.stop();
+    throw e;
+  }
+  return inMeeting(client, call, s, out);
+}
+
+function inMeeting(client: SoftClient, call: MeetingCall, s: JoinSettings, out: Output): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let firstRoster = true;
+    let exitCode = 0;
+    let meeting = s.target;
+    let stdin: ReturnType<typeof createInterface> | undefined;
+    const onSignal = () => void call.leave('interrupted');
+    const finish = () => {
+      stdin?.close();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      timer?.cancel();
+      void client.stop().finally(() => resolve(exitCode));
+    };
+    call.on('joined', (j) => {
+      meeting = j.meeting;
+      out.joined(j, s.creating);
+    });
+    call.on('media', (m) => out.media(m));
+    call.on('roster', (r) => {
+      out.roster(r, firstRoster);
+      firstRoster = false;
+    });
+    call.on('chat', (c) => out.chat(c));
+    call.on('notice', (t) => out.notice(t));
+    call.on('stats', (st) => out.stats(st));
+    call.on('left', (l) => out.left(meeting, l.reason));
+    call.on('ended', (e) => {
+      if (!client.ua.isConnected()) exitCode = 3;
+      out.ended(meeting, e);
+    });
+    let timer: { cancel(): void } | undefined;
+    call
+      .invite()
+      .then(() => {
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        if (s.durationS !== undefined) timer = systemClock.setTimer(s.durationS * 1000, () => void call.leave('duration reached'));
+        stdin = readCommands(call, out);
+        call.once('closed', finish);
+        if (call.currentState === 'closed') finish();
+      })
+      .catch((e: unknown) => {
+        void client.stop().finally(() => reject(e));
+      });
+  });
+}
+
+/** stdin lines → chat or commands (see STDIN_HELP). */
+function readCommands(call: MeetingCall, out: Output): ReturnType<typeof createInterface> | undefined {
+  if (process.stdin.destroyed) return undefined;
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  const report = (p: Promise<void>) => p.catch((e: Error) => out.error(e.message));
+  rl.on('line', (raw) => {
+    const line = raw.trim();
+    if (!line || call.currentState !== 'joined') return;
+    const [word, arg] = line.split(/\s+/, 2) as [string, string | undefined];
+    switch (word.toLowerCase()) {
+      case '/mic':
+        if (arg !== 'on' && arg !== 'off') out.error('usage: /mic on|off');
+        else void report(call.setMic(arg === 'on'));
+        return;
+      case '/cam':
+        if (arg !== 'on' && arg !== 'off') out.error('usage: /cam on|off');
+        else out.error('no camera in this call (video is not supported by this build yet)');
+        return;
+      case '/who':
+        void report(call.who());
+        return;
+      case '/leave':
+        void call.leave('left the meeting');
+        return;
+      case '/end':
+        void report(call.end());
+        return;
+      case '/help':
+        out.help(STDIN_HELP);
+        return;
+      default:
+        // Plain text is chat; other /words go to the focus, which answers them (or says what it knows).
+        void report(call.sendChat(line));
+    }
+  });
+  // stdin closing (a script with no input) does not leave: --duration, /leave or a signal does.
+  return rl;
+}
