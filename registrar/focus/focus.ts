@@ -649,6 +649,9 @@ export class Focus implements FocusApi {
             bytesIn: s?.bytesIn ?? 0,
             packetsOut: s?.packetsOut ?? 0,
             bytesOut: s?.bytesOut ?? 0,
+            packetsLost: s?.packetsLost ?? 0,
+            jitterMs: s?.jitterMs ?? 0,
+            rttMs: s?.rttMs,
           };
         }),
     }));

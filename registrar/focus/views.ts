@@ -19,6 +19,11 @@ export interface MediaStreamView {
   readonly bytesIn: number;
   readonly packetsOut: number;
   readonly bytesOut: number;
+  /** RFC 3550 §6.4.1 figures of what the relay receives from the participant: cumulative loss, jitter. */
+  readonly packetsLost: number;
+  readonly jitterMs: number;
+  /** Round-trip time from RTCP SR/RR (LSR/DLSR), once known. */
+  readonly rttMs: number | undefined;
 }
 
 export interface ParticipantView {

@@ -24,7 +24,7 @@ function parse(xml: string): any {
 }
 
 function stream(kind: 'audio' | 'video', direction: MediaStreamView['direction'], codec: string | undefined, label?: string): MediaStreamView {
-  return { kind, label, codec, direction, packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0 };
+  return { kind, label, codec, direction, packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, packetsLost: 0, jitterMs: 0, rttMs: undefined };
 }
 
 function participant(id: string, name: string, aor: string, contact: string, over: Partial<ParticipantView> = {}): ParticipantView {

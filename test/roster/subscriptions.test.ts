@@ -68,7 +68,7 @@ function person(n: number): ParticipantView {
   return {
     id: `p${n}`, displayName: `User ${n}`, aor: `sip:user${n}@example.com`, contact: `sip:user${n}@192.0.2.${n}:5060`,
     joinedAt: '2026-01-01T00:00:00.000Z', state: 'connected',
-    media: [{ kind: 'audio', label: undefined, codec: 'opus', direction: 'sendrecv', packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0 }],
+    media: [{ kind: 'audio', label: undefined, codec: 'opus', direction: 'sendrecv', packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0, packetsLost: 0, jitterMs: 0, rttMs: undefined }],
   };
 }
 
