@@ -25,7 +25,7 @@ export function assertChatLine(line: string, name: string, aor: string, text: st
  * Linphone's SUBSCRIBE (Event: conference) got 200 from the server, and every conference NOTIFY the server sent
  * it got a 200 back (counted on the server's side, from its SIP trace). Returns the number of NOTIFYs.
  */
-export function assertRosterExchange(srv: InteropServer, linphone: Linphone, minNotifies: number): number {
+export async function assertRosterExchange(srv: InteropServer, linphone: Linphone, minNotifies: number, ms = 3000): Promise<number> {
   const mine = srv.trace.withPort(linphone.sipPort);
   const subs = mine.filter((m) => m.dir === 'in' && m.startLine.startsWith('SUBSCRIBE ') && /^Event:\s*conference/im.test(m.text));
   assert.ok(subs.length >= 1, "Linphone sent SUBSCRIBE with Event: conference (the 200 OK's Contact has ';isfocus')");
@@ -34,7 +34,13 @@ export function assertRosterExchange(srv: InteropServer, linphone: Linphone, min
     assert.ok(answer, `the server answered Linphone's SUBSCRIBE (${s.cseq})`);
     assert.match(answer.startLine, /^SIP\/2\.0 200 /, `the server's answer to Linphone's SUBSCRIBE`);
   }
-  const n = srv.trace.notifies(linphone.sipPort);
+  // The last NOTIFY's 200 may still be on its way: wait (bounded) until every NOTIFY sent has a final answer.
+  let n = srv.trace.notifies(linphone.sipPort);
+  const end = Date.now() + ms;
+  while ((n.sent.length < minNotifies || n.answered.size < n.sent.length) && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 50));
+    n = srv.trace.notifies(linphone.sipPort);
+  }
   assert.ok(n.sent.length >= minNotifies, `the server sent Linphone at least ${minNotifies} conference NOTIFYs (sent ${n.sent.length})`);
   for (const key of n.sent) assert.equal(n.answered.get(key), 200, `Linphone answered the NOTIFY ${key} with 200`);
   return n.sent.length;

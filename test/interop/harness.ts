@@ -50,6 +50,16 @@ export class SipTrace {
     });
   }
 
+  /** The first traced message matching `pred`, now or within `ms`. */
+  async waitFor(pred: (m: TracedMessage) => boolean, ms = 3000): Promise<TracedMessage | undefined> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const m = this.messages.find(pred);
+      if (m || Date.now() >= end) return m;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   /** Messages exchanged with a peer's SIP port (any protocol). */
   withPort(port: number): TracedMessage[] {
     return this.messages.filter((m) => m.peer.endsWith(`:${port}`));

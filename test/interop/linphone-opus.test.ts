@@ -55,7 +55,7 @@ test('Linphone on Opus (digest-registered) + baresip + scripted PCMU phone: N-1 
     assertChatLine((await linphone.waitMessage(/.*hello from baresip/, { from: mark })).text, 'Bob', 'sip:bob@127.0.0.1', 'hello from baresip');
 
     // Roster: SUBSCRIBE answered, NOTIFYs (Linphone's own join, then Bob's) answered 200, participants in its log.
-    const notifies = assertRosterExchange(srv, linphone, 2);
+    const notifies = await assertRosterExchange(srv, linphone, 2);
     t.diagnostic(`conference NOTIFYs to Linphone, all answered 200: ${notifies}`);
     await assertLinphoneSeesParticipants(linphone, ['sip:carol@127.0.0.1', 'sip:bob@127.0.0.1']);
 

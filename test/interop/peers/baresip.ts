@@ -21,7 +21,7 @@ const CODEC_SPEC: Readonly<Record<BaresipCodec, string>> = {
   opus: 'opus/48000/2',
   PCMU: 'PCMU',
   PCMA: 'PCMA',
-  G722: 'G722',
+  G722: 'G722/16000/1', // baresip registers G.722 at its audio rate; a bare "G722" matches nothing (and no match = every codec)
 };
 
 export interface BaresipOptions {
