@@ -28,7 +28,7 @@ async function twoWay(t: TestContext, codec: BaresipCodec, expect: { name: strin
     const res = await carol.join(uri);
     assert.equal(res.status, 200, `the creator's INVITE (${res.status} ${res.reason})`);
     const tone = writeToneWav(join(dir, 'tone.wav'), { freq: TONE.baresip, sampleRate: 8000, seconds: 60 });
-    const baresip = scene.add(await Baresip.start({ user: 'bob', displayName: 'Bob', server: srv.address, toneWav: tone, toneRate: 8000, codecs: [codec] }));
+    const baresip = await Baresip.start({ user: 'bob', displayName: 'Bob', server: srv.address, toneWav: tone, toneRate: 8000, codecs: [codec], onSpawn: (p) => scene.add(p) });
     await baresip.dial(uri);
     const up = performance.now();
     await sleep(1000);

@@ -166,9 +166,9 @@ export class Scene {
 
   constructor(readonly srv: InteropServer) {}
 
-  /** Register a peer (returned as is). */
+  /** Register a peer (returned as is; adding one twice is harmless). */
   add<T extends ScenePeer>(peer: T): T {
-    this.peers.push(peer);
+    if (!this.peers.includes(peer)) this.peers.push(peer);
     return peer;
   }
 

@@ -53,9 +53,7 @@ export async function withMeeting(
     const rate = opts.linphoneCodecs === 'pcmu' ? 8000 : 48000;
     const linphoneTone = writeToneWav(join(dir, 'linphone-tone.wav'), { freq: TONE.linphone, sampleRate: rate, seconds: 10 });
     const linphoneRec = join(dir, 'linphone-rx.wav');
-    const linphone = scene.add(
-      await Linphone.start({ user: 'alice', displayName: 'Alice', password: USERS.alice, server: srv.address, codecs: opts.linphoneCodecs }),
-    );
+    const linphone = await Linphone.start({ user: 'alice', displayName: 'Alice', password: USERS.alice, server: srv.address, codecs: opts.linphoneCodecs, onSpawn: (p) => scene.add(p) });
     linphone.play(linphoneTone);
     linphone.record(linphoneRec);
     await linphone.call(uri);
@@ -63,17 +61,16 @@ export async function withMeeting(
 
     // aufile plays its file once: make it far longer than the test.
     const baresipTone = writeToneWav(join(dir, 'baresip-tone.wav'), { freq: TONE.baresip, sampleRate: 8000, seconds: 90 });
-    const baresip = scene.add(
-      await Baresip.start({
-        user: 'bob',
-        displayName: 'Bob',
-        server: srv.address,
-        toneWav: baresipTone,
-        toneRate: 8000,
-        contacts: [uri],
-        ...(opts.baresipCodecs ? { codecs: opts.baresipCodecs } : {}),
-      }),
-    );
+    const baresip = await Baresip.start({
+      user: 'bob',
+      displayName: 'Bob',
+      server: srv.address,
+      toneWav: baresipTone,
+      toneRate: 8000,
+      contacts: [uri],
+      ...(opts.baresipCodecs ? { codecs: opts.baresipCodecs } : {}),
+      onSpawn: (p) => scene.add(p),
+    });
     await baresip.dial(uri);
     const baresipUp = performance.now();
     await body({ srv, scene, id: opts.id, uri, carol, linphone, baresip, linphoneRec, joinedAt: { linphone: linphoneUp, baresip: baresipUp }, dir });

@@ -39,6 +39,8 @@ export interface BaresipOptions {
   /** The `contacts` file: `/message` goes to the first one. */
   contacts?: readonly string[];
   keepDir?: boolean;
+  /** Called as soon as the process is spawned (a Scene adds it, so a failed start is still reported). */
+  onSpawn?: (peer: Baresip) => void;
 }
 
 export class Baresip {
@@ -90,6 +92,7 @@ export class Baresip {
     writeFileSync(join(conf, 'contacts'), (o.contacts ?? []).map((c) => `"c" <${c}>`).join('\n') + '\n');
     const proc = PeerProcess.start('baresip', 'baresip', ['-f', conf], { env: { ...process.env, LANG: 'C' }, cwd: dir, fifo: join(dir, 'stdin.fifo') });
     const b = new Baresip(o, dir, recDir, sipPort, proc);
+    o.onSpawn?.(b);
     try {
       await proc.out.waitFor(/baresip is ready\./, { ms: 10_000, what: 'baresip is ready' });
       if (o.password !== undefined) await b.waitRegistered();
@@ -116,9 +119,10 @@ export class Baresip {
     this.proc.send(command);
   }
 
-  /** `user@host: {0/UDP/v4} 200 OK (…) [1 binding]` on stdout. */
+  /** `user@host: {0/UDP/v4} 200 OK (…) [1 binding]` on stdout; a `Register: <error>` line fails at once. */
   async waitRegistered(ms = 8000): Promise<void> {
-    await this.out.waitFor(/\{0\/UDP\/v4\} 200 OK/, { ms, what: `baresip ${this.options.user} registered (200 OK to REGISTER)` });
+    const m = await this.out.waitFor(/\{0\/UDP\/v4\} 200 OK|Register: [^\n\x1b]*/, { ms, what: `baresip ${this.options.user} registered (200 OK to REGISTER)` });
+    if (!m[0].includes('200 OK')) throw new Error(`baresip ${this.options.user} could not register: ${m[0]}`);
   }
 
   /** `/dial uri` and wait for `Call established`. */
@@ -155,7 +159,7 @@ export class Baresip {
 
   tails(lines = 40): string {
     // The status line ("[0:00:03] audio=64000/64000 (bit/s)") is rewritten with \r: keep only its last state.
-    const text = this.out.tail(lines * 4).replace(/[^\n]*\r(?=[^\n])/g, '');
+    const text = this.out.tail(lines * 4).replace(/[^\n]*\r(?=[^\n])/g, '').replace(/\x1b\[[0-9;]*m/g, '');
     return `--- baresip ${this.options.user} stdout (tail) ---\n${text.split('\n').slice(-lines).join('\n')}`;
   }
 

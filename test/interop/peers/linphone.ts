@@ -32,6 +32,8 @@ export interface LinphoneOptions {
   register?: boolean;
   /** Kept on failure for inspection; removed by `stop()` otherwise. */
   keepDir?: boolean;
+  /** Called as soon as the process is spawned (a Scene adds it, so a failed start is still reported). */
+  onSpawn?: (peer: Linphone) => void;
 }
 
 /** liblinphone's audio codecs that are enabled by default (Debian 5.1.65 log: "default enablement: 1"), and G.722. */
@@ -120,6 +122,7 @@ export class Linphone {
       fifo: join(dir, 'stdin.fifo'),
     });
     const l = new Linphone(o, dir, sipPort, rtpPort, proc, new FileFollower(logPath));
+    o.onSpawn?.(l);
     try {
       await proc.out.waitFor(/linphonec> /, { ms: 10_000, what: 'the linphonec prompt' });
       l.send('soundcard use files');
