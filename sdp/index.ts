@@ -45,3 +45,4 @@ export {
   type PortAllocator,
 } from './negotiate.ts';
 export { createOffer, type OfferedMedia, type OfferInit, processAnswer } from './offer.ts';
+export { disabledMedia } from './describe.ts';

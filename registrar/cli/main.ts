@@ -22,6 +22,7 @@ commands:
             --domain NAME      SIP domain served (default: any name or address that reaches this server)
             --users FILE       users file; turns on digest authentication
             --log-level LEVEL  fatal|error|warn|info|debug|trace|silent (default info)
+            --p2p auto|off     two-party meetings peer-to-peer (default off)
             --config FILE      JSON file with the options above (flags and SIPMEET_* variables win)
 ${CLIENT_USAGE}`;
 
@@ -62,6 +63,7 @@ async function serverCommand(argv: string[]): Promise<number> {
         domain: { type: 'string' },
         users: { type: 'string' },
         'log-level': { type: 'string' },
+        p2p: { type: 'string' },
         config: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },

@@ -22,6 +22,8 @@ import { type EndReason, Meeting } from './meeting.ts';
 import { negotiateOffer } from './media-session.ts';
 import { Participant } from './participant.ts';
 import { MULTI_VIDEO_FEATURE, syncVideoLines, type VideoLinesContext } from './video-lines.ts';
+import { P2pController } from './p2p.ts';
+import type { P2pPolicy } from './meeting.ts';
 import type { MeetingView, ParticipantView } from './views.ts';
 
 export interface FocusOptions {
@@ -46,6 +48,8 @@ export interface FocusOptions {
   endedMemoryMs?: number;
   /** Interval of the in-dialog OPTIONS liveness probe; 0 disables. Default 60 s. */
   probeIntervalMs?: number;
+  /** Server-wide peer-to-peer policy (`--p2p`): 'auto' = P2P while exactly two participants. Default 'off'. */
+  p2p?: P2pPolicy;
 }
 
 /** RFC 3326 Reason header values for the BYEs the focus sends. */
@@ -64,6 +68,7 @@ export class Focus implements FocusApi {
   private readonly o: Required<Pick<FocusOptions, 'emptyMeetingTimeoutMs' | 'endedMemoryMs' | 'meetingIdPattern' | 'probeIntervalMs'>> & FocusOptions;
   private readonly log: Logger;
   private readonly stats = { meetingsCreated: 0, meetingsEnded: 0, chatMessages: 0 };
+  private readonly p2p: P2pController;
   /** Claims hook for SubscriptionHandler (roster), set by the server wiring. */
   onSubscribe: ((meeting: Meeting, req: SipRequest, tx: ServerTransaction) => void) | undefined;
 
@@ -76,6 +81,14 @@ export class Focus implements FocusApi {
       ...opts,
     };
     this.log = opts.logger.child({ component: 'focus' });
+    this.p2p = new P2pController({
+      dialogs: opts.dialogs,
+      relay: opts.relay,
+      clock: opts.clock,
+      logger: opts.logger,
+      defaultPolicy: opts.p2p ?? 'off',
+      changed: (id) => this.rosterChanged(id),
+    });
     opts.relay.onEvent((ev) => this.onRelayEvent(ev));
   }
 
@@ -217,6 +230,8 @@ export class Focus implements FocusApi {
       meeting.emptyTimer?.cancel();
       meeting.transition('active');
     }
+    // A third participant: P2P → CS now, before it is connected to anyone.
+    this.p2p.evaluate(meeting, `${name} joined`);
     this.log.info({ meeting: meeting.id, participant: p.id, aor, name, media: p.lines.map((l) => `${l.kind}:${l.codec ?? 'rejected'}`) }, 'participant joined');
     this.rosterChanged(meeting.id);
   }
@@ -227,6 +242,7 @@ export class Focus implements FocusApi {
       this.scheduleProbe(meeting, p);
       this.rosterChanged(meeting.id);
       this.videoChanged(meeting);
+      this.p2p.evaluate(meeting, 'participant connected');
     }
     // An answer in the ACK (we offered in a 2xx to an offer-less re-INVITE, RFC 3264 §4).
     if (ack.body.length > 0 && p.localSdp) void this.applyAnswer(meeting, p, ack.body);
@@ -475,6 +491,7 @@ export class Focus implements FocusApi {
     this.rosterChanged(meeting.id);
     this.videoChanged(meeting);
     if (meeting.state === 'active' && meeting.present().length === 0) void this.endMeeting(meeting, 'empty');
+    else this.p2p.evaluate(meeting, `${p.displayName} left`);
   }
 
   private async releaseLines(ids: string[]): Promise<void> {
@@ -519,6 +536,8 @@ export class Focus implements FocusApi {
     const meeting = this.meetings.get(ev.meetingId);
     const p = meeting?.participants.get(ev.participantId);
     if (!meeting || !p || p.state === 'left') return;
+    // In peer-to-peer mode the relay sees no media by design: silence there says nothing about the phone.
+    if (meeting.mode === 'p2p' || meeting.switching) return;
     // Liveness (issue: a participant whose media stopped for 30 s is removed as if it had sent BYE).
     this.log.info({ meeting: meeting.id, participant: p.id, silentMs: ev.silentMs }, 'no media: removing participant');
     const dialog = p.dialog;
@@ -617,6 +636,16 @@ export class Focus implements FocusApi {
     this.lastMediaTotals = { packetsIn, packetsOut };
   }
 
+  /** Per-meeting override of the P2P policy (HTTP API). */
+  setP2pPolicy(id: string, policy: P2pPolicy): boolean {
+    const m = this.meetings.get(id);
+    if (!m) return false;
+    m.p2pPolicy = policy;
+    this.p2p.evaluate(m, `policy set to ${policy}`);
+    this.rosterChanged(id);
+    return true;
+  }
+
   counters() {
     let participants = 0;
     for (const m of this.meetings.values()) participants += m.present().length;
@@ -661,7 +690,9 @@ export class Focus implements FocusApi {
       creator: { aor: m.creatorAor, displayName: m.creatorName },
       createdAt: new Date(m.createdAt).toISOString(),
       state: m.state,
-      mode: 'cs',
+      mode: m.mode,
+      p2p: this.p2p.policy(m),
+      switches: [...m.switches],
       participants,
     };
   }

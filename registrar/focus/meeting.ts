@@ -4,6 +4,9 @@
 import type { TimerHandle } from '../sip/clock.ts';
 import { type MeetingState, meetingTransition } from './state.ts';
 import type { Participant } from './participant.ts';
+import type { MeetingMode, ModeSwitch } from './views.ts';
+
+export type P2pPolicy = 'auto' | 'off';
 
 export type EndReason = 'cancelled' | 'empty' | 'never-joined' | 'shutdown';
 
@@ -27,6 +30,14 @@ export class Meeting {
   private nextParticipant = 1;
   /** Runs while the meeting waits for its first participant. */
   emptyTimer: TimerHandle | undefined;
+  /** Client-server (media through the relay) or peer-to-peer (two endpoints send to each other). */
+  mode: MeetingMode = 'cs';
+  /** Per-meeting override of the server's --p2p policy (undefined: the server default). */
+  p2pPolicy: P2pPolicy | undefined;
+  readonly switches: ModeSwitch[] = [];
+  /** A mode switch is in progress / the membership changed during it (evaluate again afterwards). */
+  switching = false;
+  switchAgain = false;
 
   constructor(init: MeetingInit) {
     this.id = init.id;

@@ -58,6 +58,8 @@ export class Participant {
   remoteSdp: SessionDescription | undefined;
   /** Set when its INVITE was CANCELled while the focus was still preparing the answer. */
   cancelled = false;
+  /** In peer-to-peer mode: our client-server description toward this participant, offered again to go back. */
+  csSdp: SessionDescription | undefined;
   /** Next in-dialog OPTIONS liveness probe. */
   probeTimer: TimerHandle | undefined;
 

@@ -39,6 +39,17 @@ export interface ParticipantView {
   readonly media: readonly MediaStreamView[];
 }
 
+/** One change of a meeting's media mode, for a person watching (API, CLI, GUI). */
+export interface ModeSwitch {
+  /** ISO 8601. */
+  readonly at: string;
+  readonly from: MeetingMode;
+  readonly to: MeetingMode;
+  readonly reason: string;
+  /** How long the signalling of the switch took (re-INVITEs), ms. */
+  readonly tookMs: number;
+}
+
 export interface MeetingView {
   readonly id: string;
   readonly uri: string;
@@ -46,5 +57,8 @@ export interface MeetingView {
   readonly createdAt: string;
   readonly state: MeetingState;
   readonly mode: MeetingMode;
+  /** The meeting's peer-to-peer policy: 'auto' (P2P while exactly two participants) or 'off'. */
+  readonly p2p: 'auto' | 'off';
+  readonly switches: readonly ModeSwitch[];
   readonly participants: readonly ParticipantView[];
 }

@@ -21,6 +21,8 @@ export interface ServerConfig {
   /** Users file: turns on digest authentication. */
   usersFile: string | undefined;
   logLevel: string;
+  /** Peer-to-peer policy for two-party meetings (`auto`: P2P while exactly two participants; `off`). */
+  p2p: 'auto' | 'off';
 }
 
 export const DEFAULTS: ServerConfig = {
@@ -32,6 +34,7 @@ export const DEFAULTS: ServerConfig = {
   domain: undefined,
   usersFile: undefined,
   logLevel: 'info',
+  p2p: 'off',
 };
 
 /** A configuration error: the CLI prints `message` on one line and exits non-zero. */
@@ -40,7 +43,7 @@ export class ConfigError extends Error {}
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Raw string options as they come from flags, env or file; keys are the long flag names. */
-export type RawOptions = Partial<Record<'host' | 'sip-port' | 'http-port' | 'rtp-ports' | 'domain' | 'users' | 'log-level' | 'advertise', string>>;
+export type RawOptions = Partial<Record<'host' | 'sip-port' | 'http-port' | 'rtp-ports' | 'domain' | 'users' | 'log-level' | 'advertise' | 'p2p', string>>;
 
 const ENV: Record<keyof RawOptions, string> = {
   host: 'SIPMEET_HOST',
@@ -51,6 +54,7 @@ const ENV: Record<keyof RawOptions, string> = {
   domain: 'SIPMEET_DOMAIN',
   users: 'SIPMEET_USERS',
   'log-level': 'SIPMEET_LOG_LEVEL',
+  p2p: 'SIPMEET_P2P',
 };
 
 export function optionsFromEnv(env: NodeJS.ProcessEnv): RawOptions {
@@ -125,6 +129,10 @@ export function resolveConfig(...layers: RawOptions[]): ServerConfig {
   if (raw['log-level'] !== undefined) {
     if (!LOG_LEVELS.includes(raw['log-level'])) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${raw['log-level']}"`);
     cfg.logLevel = raw['log-level'];
+  }
+  if (raw.p2p !== undefined) {
+    if (raw.p2p !== 'auto' && raw.p2p !== 'off') throw new ConfigError(`--p2p must be auto or off, got "${raw.p2p}"`);
+    cfg.p2p = raw.p2p;
   }
   if (raw.advertise !== undefined) {
     if (isIP(raw.advertise) === 0) throw new ConfigError(`--advertise must be an IP address, got "${raw.advertise}"`);

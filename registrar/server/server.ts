@@ -106,6 +106,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger, opts: Start
     mediaAddress: cfg.advertise,
     aorOf: (uri) => registrar.aorOf(uri) ?? uri.raw,
     ...(auth ? { auth } : {}),
+    p2p: cfg.p2p,
     ...opts.focus,
   });
   sip.addClaim((req, tx) => focus.claim(req, tx));

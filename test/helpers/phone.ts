@@ -32,7 +32,10 @@ export class TestPhone {
         this.inbox.push(m);
         if (m.method !== 'ACK') {
           const st = this.answerWith[m.method] ?? 200;
-          const answer = st === 200 && m.method === 'INVITE' && m.body.length > 0 ? this.answerFor(m.body) : undefined;
+          // A re-INVITE with an offer gets an answer; one without (RFC 3725 third-party call control) gets this
+          // phone's own offer again, and the answer comes in the ACK.
+          const answer =
+            st === 200 && m.method === 'INVITE' ? (m.body.length > 0 ? this.answerFor(m.body) : this.lastOffer) : undefined;
           this.reply(m, st, st === 200 ? 'OK' : 'Call/Transaction Does Not Exist', answer);
         }
       }
@@ -76,12 +79,35 @@ export class TestPhone {
   /** INVITE `uri` and wait for the final response (ACKing a 2xx and learning the dialog). */
   /** Extra Contact parameters (e.g. `;+sipmeet.video-streams`). */
   contactParams = '';
+  /** The SDP this phone offered in its INVITE (offered again in answer to an offer-less re-INVITE). */
+  lastOffer = '';
+  /** The SDP of the initial 2xx (the focus's answer). */
+  firstAnswer: SipResponse | undefined;
+
+  /**
+   * Where this phone should send its media now: the address in the latest description it got from the focus
+   * (the 2xx answer, a re-INVITE's offer, or the answer in an ACK after an offer-less re-INVITE).
+   */
+  mediaTarget(index = 0): { address: string; port: number } | undefined {
+    const bodies = [
+      ...(this.firstAnswer ? [this.firstAnswer.body] : []),
+      ...this.inbox.filter((m) => (m.method === 'INVITE' || m.method === 'ACK') && m.callId === this.callId && m.body.length > 0).map((m) => m.body),
+    ];
+    const last = bodies.at(-1);
+    if (!last) return undefined;
+    const sdp = parseSdp(last);
+    if (!sdp.ok) return undefined;
+    const m = sdp.value.media[index];
+    if (!m || m.port === 0) return undefined;
+    return { address: (m.connection ?? sdp.value.connection)!.address, port: m.port };
+  }
 
   async invite(uri: string, body: string | undefined = this.sdp(), extraHeaders = ''): Promise<SipResponse> {
     this.callId = uniq('call');
     this.fromTag = uniq('ft');
     const seq = this.cseq++;
     const b = body ?? '';
+    this.lastOffer = b;
     this.send(
       `INVITE ${uri} SIP/2.0\r\nVia: ${this.via()}\r\nMax-Forwards: 70\r\nFrom: "${this.name}" <${this.aor}>;tag=${this.fromTag}\r\nTo: <${uri}>\r\n` +
         `Call-ID: ${this.callId}\r\nCSeq: ${seq} INVITE\r\nContact: <sip:${this.user}@127.0.0.1:${this.peer.port}>${this.contactParams}\r\n${extraHeaders}` +
@@ -95,6 +121,7 @@ export class TestPhone {
     );
     if (res.kind !== 'response') throw new Error('unreachable');
     if (res.status < 300) {
+      this.firstAnswer = res;
       this.remoteTag = res.toTag ?? '';
       const c = res.contacts();
       this.remoteTarget = c.ok && !c.value.star && c.value.contacts[0] ? c.value.contacts[0].uri.raw : uri;

@@ -38,7 +38,7 @@ class FakeFocus implements FocusApi {
     const meeting: MeetingView = {
       id, uri: `sip:${id}@example.com`,
       creator: { aor: opts.creator.aor, displayName: opts.creator.displayName ?? '' },
-      createdAt: '2026-01-01T00:00:00.000Z', state: 'waiting', mode: 'cs', participants: [],
+      createdAt: '2026-01-01T00:00:00.000Z', state: 'waiting', mode: 'cs', p2p: 'off', switches: [], participants: [],
     };
     this.meetings.set(id, meeting);
     return { ok: true, meeting };

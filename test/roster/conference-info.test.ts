@@ -37,7 +37,7 @@ function participant(id: string, name: string, aor: string, contact: string, ove
 function meeting(participants: ParticipantView[], over: Partial<MeetingView> = {}): MeetingView {
   return {
     id: 'conf-42', uri: 'sip:conf-42@example.com', creator: { aor: 'sip:alice@example.com', displayName: 'Alice' },
-    createdAt: '2026-01-01T09:59:00.000Z', state: 'active', mode: 'cs', participants, ...over,
+    createdAt: '2026-01-01T09:59:00.000Z', state: 'active', mode: 'cs', p2p: 'off', switches: [], participants, ...over,
   };
 }
 

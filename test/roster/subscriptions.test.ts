@@ -75,7 +75,7 @@ function person(n: number): ParticipantView {
 function meetingView(id: string, people: number[]): MeetingView {
   return {
     id, uri: `sip:${id}@example.com`, creator: { aor: 'sip:user1@example.com', displayName: 'User 1' },
-    createdAt: '2026-01-01T00:00:00.000Z', state: 'active', mode: 'cs', participants: people.map(person),
+    createdAt: '2026-01-01T00:00:00.000Z', state: 'active', mode: 'cs', p2p: 'off', switches: [], participants: people.map(person),
   };
 }
 

@@ -20,8 +20,9 @@
  * - Roles (the user's `<roles>`): the creator's AOR is `host` and `admin`, everyone else `participant`. RFC 4575
  *   leaves role names open; Linphone marks a participant as the conference's administrator on `admin` (it reads
  *   no other role); `host` names the creator for every other reader.
- * - The active speaker, when given, is carried in an extension element of our own namespace inside
- *   <conference-state> (the schema admits elements of other namespaces there); RFC 4575 has none for it.
+ * - The active speaker, when given, and the media mode (`<media-mode>cs|p2p</media-mode>`) are carried in extension
+ *   elements of our own namespace inside <conference-state> (the schema admits elements of other namespaces
+ *   there); RFC 4575 has none for them.
  *
  * Partial documents (§5.1 `state="partial"`) need the previous view: `<users state="partial">` lists a user
  * added or changed whole (`state="full"`), a user gone as `state="deleted"`, and omits unchanged ones. The
@@ -121,6 +122,8 @@ function conferenceStateXml(meeting: MeetingView, userCount: number, activeSpeak
     el('active', meeting.state === 'active' ? 'true' : 'false'),
     el('locked', 'false'),
     ...(activeSpeaker !== undefined ? [`<active-speaker xmlns="${SIPMEET_INFO_NS}">${escapeXml(activeSpeaker)}</active-speaker>`] : []),
+    // The media mode ('cs' through the relay, 'p2p' direct), so clients can show it and each switch.
+    `<media-mode xmlns="${SIPMEET_INFO_NS}">${escapeXml(meeting.mode)}</media-mode>`,
   ]);
 }
 

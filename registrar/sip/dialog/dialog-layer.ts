@@ -73,6 +73,8 @@ interface DialogEntry {
   fallbackDest?: Endpoint;
   /** The latest ACK we sent for a 2xx to one of our INVITEs. */
   lastAck?: SentAck;
+  /** Created by a non-INVITE request (SUBSCRIBE, RFC 6665): never ended with a BYE. */
+  nonInvite?: boolean;
 }
 
 function is2xx(res: SipResponse): boolean {
@@ -146,7 +148,7 @@ export class DialogLayer {
     const headers: Array<readonly [string, string]> = [['Contact', opts.localContact]];
     for (const rr of req.getAll('record-route')) headers.push(['Record-Route', rr]);
     if (opts.headers) headers.push(...opts.headers);
-    const entry: DialogEntry = { dialog, handlers, outgoingInvite: false, fallbackDest: sourceEndpoint(tx.source) };
+    const entry: DialogEntry = { dialog, handlers, outgoingInvite: false, fallbackDest: sourceEndpoint(tx.source), nonInvite: true };
     this.dialogs.set(dialog.key, entry);
     tx.respond(createResponse(req, opts.status ?? 200, undefined, { headers, toTag }));
     return dialog;
@@ -374,7 +376,10 @@ export class DialogLayer {
         // response at all is received for the request ... For INVITE initiated dialogs, terminating the dialog
         // consists of sending a BYE."
         if ((res.status === 481 || res.status === 408) && method !== 'BYE' && this.dialogs.get(dialog.key) === entry) {
-          void this.end(entry, 'error', [['Reason', `SIP;cause=${res.status}`]]);
+          // Only "for INVITE initiated dialogs" does terminating mean a BYE: a subscription dialog (RFC 6665) just
+          // ends (Linphone answers a BYE in its SUBSCRIBE dialog with 481).
+          if (entry.nonInvite) this.terminate(entry, 'error');
+          else void this.end(entry, 'error', [['Reason', `SIP;cause=${res.status}`]]);
         }
         resolve(res);
       };

@@ -69,7 +69,7 @@ export interface MessageInit {
   cseq?: CSeq | undefined;
 }
 
-abstract class MessageBase {
+export abstract class MessageBase {
   readonly version: string;
   readonly headers: readonly Header[];
   readonly body: Buffer;
@@ -81,6 +81,8 @@ abstract class MessageBase {
   private _contentType: string | null | undefined;
   private _contacts: Result<ContactList> | undefined;
   private _nameAddrs: Map<string, Result<readonly NameAddr[]>> | undefined;
+  /** serialize()'s output, cached: a message is immutable, so its bytes never change (serialize.ts). */
+  wire: Buffer | undefined;
 
   constructor(init: MessageInit) {
     this.version = init.version;
