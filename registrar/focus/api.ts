@@ -26,6 +26,8 @@ export interface FocusApi extends FocusEvents {
   create(opts: { readonly id?: string; readonly creator: { readonly aor: string; readonly displayName?: string } }): CreateOutcome;
   /** End a meeting for everyone: only its creator may (same AOR). Every participant gets BYE with a Reason. */
   cancel(id: string, by: { readonly aor: string }): Promise<CancelOutcome>;
+  /** Override the server's peer-to-peer policy for one meeting; false when there is no such meeting. */
+  setP2pPolicy(id: string, policy: 'auto' | 'off'): boolean;
   /** Counts for /metrics. */
   counters(): { readonly meetings: number; readonly participants: number; readonly meetingsCreated: number; readonly meetingsEnded: number; readonly chatMessages: number };
 }

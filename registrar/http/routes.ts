@@ -7,6 +7,7 @@
  *   POST   /api/conferences         201 MeetingView + Location; 400/409/410 from the focus; 400 bad body
  *   GET    /api/conferences/:id     200 MeetingView; 404
  *   DELETE /api/conferences/:id     204 ended; 403 not the creator; 404; 410 already ended
+ *   PATCH /api/conferences/:id      {"p2p":"auto"|"off"} → 200 + the meeting; 400; 404
  *
  * Who the caller is (for POST's creator and DELETE's "only the creator may cancel"):
  * - With a users file (`auth` set), mutations need HTTP Basic auth with a user of that file (401 +
@@ -189,12 +190,30 @@ const cancel: Handler = async (req, url, ctx, [id]) => {
   }
 };
 
-// Six routes on node:http: a framework would add more code (and a dependency) than it saves.
+/**
+ * PATCH /api/conferences/:id {"p2p": "auto" | "off"}: the meeting's peer-to-peer policy (issue: overridable per
+ * meeting). Needs Basic auth when a users file is configured (any known user: it changes no one's rights).
+ */
+const patch: Handler = async (req, _url, ctx, [id]) => {
+  if (ctx.auth) {
+    const authed = authenticate(req, ctx.auth);
+    if (!authed.ok) return authed.reply;
+  }
+  const body = await jsonBody(req);
+  if (!body.ok) return body.reply;
+  const p2p = body.value['p2p'];
+  if (p2p !== 'auto' && p2p !== 'off') return errorReply(400, 'body must be {"p2p": "auto"} or {"p2p": "off"}');
+  if (!ctx.focus.setP2pPolicy(id!, p2p)) return errorReply(404, `no meeting ${id}`);
+  const view = await ctx.focus.get(id!);
+  return view ? { status: 200, json: view } : errorReply(404, `no meeting ${id}`);
+};
+
+// Seven routes on node:http: a framework would add more code (and a dependency) than it saves.
 const ROUTES: readonly Route[] = [
   { pattern: /^\/healthz$/, methods: { GET: healthz } },
   { pattern: /^\/metrics$/, methods: { GET: metrics } },
   { pattern: /^\/api\/conferences\/?$/, methods: { GET: list, POST: create } },
-  { pattern: /^\/api\/conferences\/([^/]+)\/?$/, methods: { GET: getOne, DELETE: cancel } },
+  { pattern: /^\/api\/conferences\/([^/]+)\/?$/, methods: { GET: getOne, DELETE: cancel, PATCH: patch } },
 ];
 
 /** Find the route and run it: 404 for an unknown path, 405 (with `Allow`) for a method the path does not take. */

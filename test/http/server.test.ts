@@ -43,6 +43,12 @@ class FakeFocus implements FocusApi {
     this.meetings.set(id, meeting);
     return { ok: true, meeting };
   }
+  setP2pPolicy(id: string, policy: 'auto' | 'off'): boolean {
+    const m = this.meetings.get(id);
+    if (!m) return false;
+    this.meetings.set(id, { ...m, p2p: policy });
+    return true;
+  }
   async cancel(id: string, by: { aor: string }): Promise<CancelOutcome> {
     if (this.ended.has(id)) return 'already-ended';
     const m = this.meetings.get(id);
@@ -370,5 +376,23 @@ test('a port already in use → rejects with one line naming the port and host',
     );
   } finally {
     await first.close();
+  }
+});
+
+test('PATCH /api/conferences/:id sets the peer-to-peer policy; bad values are 400, unknown meetings 404', async () => {
+  const focus = new FakeFocus();
+  focus.create({ id: 'conf-9', creator: { aor: 'sip:a@example.com' } });
+  const srv = await startHttpServer({ host: '127.0.0.1', port: 0, focus, metrics: new Metrics({ focus, defaultMetrics: false }), logger: silentLogger() });
+  try {
+    const url = `http://127.0.0.1:${srv.port}/api/conferences`;
+    const ok = await fetch(`${url}/conf-9`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"p2p":"auto"}' });
+    assert.equal(ok.status, 200);
+    assert.equal(((await ok.json()) as { p2p: string }).p2p, 'auto');
+    const bad = await fetch(`${url}/conf-9`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"p2p":"sometimes"}' });
+    assert.equal(bad.status, 400);
+    const none = await fetch(`${url}/conf-404`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"p2p":"off"}' });
+    assert.equal(none.status, 404);
+  } finally {
+    await srv.close();
   }
 });
