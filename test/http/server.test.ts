@@ -233,7 +233,7 @@ describe('HTTP API without auth (the caller is trusted)', () => {
     assert.equal(del.headers['allow'], 'GET, HEAD');
     const post = await call(server.port, 'POST', '/api/conferences/conf-7');
     assert.equal(post.status, 405);
-    assert.equal(post.headers['allow'], 'GET, HEAD, DELETE');
+    assert.equal(post.headers['allow'], 'GET, HEAD, DELETE, PATCH');
     const head = await call(server.port, 'HEAD', '/healthz');
     assert.equal(head.status, 200);
     assert.equal(head.text, '');
