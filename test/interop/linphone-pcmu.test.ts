@@ -47,6 +47,12 @@ test('Linphone on PCMU only (digest-registered) + baresip + scripted PCMU phone:
     const byeOk = await srv.trace.waitFor((x) => x.dir === 'in' && x.callId === bye.callId && x.cseq === bye.cseq && x.startLine.startsWith('SIP/2.0 '));
     assert.match(byeOk?.startLine ?? '(no answer)', /^SIP\/2\.0 200 /, 'Linphone answered the BYE 200');
     assert.ok(carol.inbox.some((r) => r.method === 'BYE'), 'the creator got its BYE too');
+    // The roster subscription ends with its final NOTIFY (or Linphone's un-SUBSCRIBE), never with a BYE in the
+    // SUBSCRIBE dialog (RFC 3261 §12.2.1.2: BYE only for INVITE-initiated dialogs; Linphone would answer 481).
+    await sleep(500);
+    const subDialogs = new Set(srv.trace.withPort(linphone.sipPort).filter((x) => x.dir === 'in' && x.startLine.startsWith('SUBSCRIBE ')).map((x) => x.callId));
+    const strayBye = srv.trace.withPort(linphone.sipPort).find((x) => x.dir === 'out' && x.startLine.startsWith('BYE ') && subDialogs.has(x.callId));
+    assert.equal(strayBye, undefined, `no BYE inside the SUBSCRIBE dialog:\n${strayBye?.text ?? ''}`);
 
     const lrec = readWav(m.linphoneRec);
     assert.equal(lrec.sampleRate, 8000, "Linphone's recording is at PCMU's rate");
