@@ -114,8 +114,11 @@ export interface InteropServer {
   close(): Promise<void>;
 }
 
-/** Start sipmeet with digest auth for `users` (name → password), and trace its SIP. */
-export async function startInteropServer(users: Record<string, string>): Promise<InteropServer> {
+/**
+ * Start sipmeet with digest auth for `users` (name → password), and trace its SIP. Meetings stay on the mixer
+ * (`p2p: 'off'`) unless asked: the tests check what the focus's media path does with each peer.
+ */
+export async function startInteropServer(users: Record<string, string>, opts: { p2p?: 'auto' | 'off' } = {}): Promise<InteropServer> {
   const dir = mkdtempSync(join(tmpdir(), 'sipmeet-interop-server-'));
   const usersFile = join(dir, 'users');
   writeFileSync(usersFile, Object.entries(users).map(([u, p]) => `${u}:${p}`).join('\n') + '\n');
@@ -127,6 +130,7 @@ export async function startInteropServer(users: Record<string, string>): Promise
     'rtp-ports': `${rtp}-${rtp + 99}`,
     'log-level': 'silent',
     users: usersFile,
+    p2p: opts.p2p ?? 'off',
   });
   const server = await startServer(cfg, silentLogger());
   const trace = new SipTrace();
