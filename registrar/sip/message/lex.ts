@@ -192,3 +192,14 @@ export function readQuoted(s: string, i: number): { end: number; text: string } 
   }
   return null;
 }
+
+/**
+ * A copy of `s` that shares no memory with any larger string. V8 represents a substring of 13+ characters as
+ * a view into its parent (a "sliced string") and a concatenation as a pair of references (a "cons string"): a
+ * short value kept from a parsed message would keep the whole message text alive. Long-lived values (location
+ * bindings, compacted transaction keys) are stored through this. Prepending one character and slicing it off
+ * makes V8 flatten the pair into a new sequential string holding only these characters.
+ */
+export function flat(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
+}

@@ -43,10 +43,16 @@
  *                             +-----------+
  *
  * (Request retransmissions in Trying are absorbed silently: there is no response to resend yet.)
+ *
+ * Over UDP, on entering Completed the transaction hands its Completed state to a compact record (completed.ts:
+ * key → response bytes + source) and the layer forgets this object: the record answers retransmissions and
+ * Timer J (on the layer's timer wheel) ends it. A TU that kept this object still sees the right `state`: it
+ * reads the record's, and `transition('Terminated')` ends the record.
  */
-import type { TimerHandle } from '../clock.ts';
 import type { SipRequest, SipResponse } from '../message/types.ts';
 import type { SendCallback, Source } from '../transport/types.ts';
+import { serialize } from '../message/serialize.ts';
+import type { CompletedNonInvite } from './completed.ts';
 import { checkEdge, type EdgeTable } from './state.ts';
 import { invokeTu, isReliable, type TransactionContext } from './types.ts';
 
@@ -65,7 +71,8 @@ export class ServerNonInviteTransaction {
   readonly reliable: boolean;
   private current: ServerNonInviteState = 'Trying';
   private last: SipResponse | undefined;
-  private timerJ: TimerHandle | undefined;
+  /** Set once Completed over UDP was handed to the layer's compact record (which then owns the state). */
+  private record: CompletedNonInvite | undefined;
   private sendCb: SendCallback | undefined;
   private transportErrorCb: ((err: Error) => void) | undefined;
 
@@ -80,7 +87,7 @@ export class ServerNonInviteTransaction {
   }
 
   get state(): ServerNonInviteState {
-    return this.current;
+    return this.record !== undefined ? this.record.state : this.current;
   }
 
   /** To tag of the final response sent (unused for non-INVITE matching; kept for a uniform server surface). */
@@ -99,13 +106,14 @@ export class ServerNonInviteTransaction {
 
   /** The single state-change path; an edge absent from Figure 8 is API misuse and throws. */
   transition(to: ServerNonInviteState): void {
-    checkEdge('server non-INVITE transaction', EDGES, this.current, to);
-    this.current = to;
-    if (to === 'Terminated') {
-      this.timerJ?.cancel();
-      this.timerJ = undefined;
-      this.ctx.terminated(this);
+    checkEdge('server non-INVITE transaction', EDGES, this.state, to);
+    if (this.record !== undefined) {
+      // Compacted: Completed → Terminated is the record's edge (the only one left).
+      this.ctx.endCompleted(this.record);
+      return;
     }
+    this.current = to;
+    if (to === 'Terminated') this.ctx.terminated(this);
   }
 
   /** The TU's response. A response after the final one is discarded (§17.2.2: "Any other final responses passed
@@ -115,8 +123,8 @@ export class ServerNonInviteTransaction {
     if (res.kind !== 'response' || !(res.status >= 100 && res.status <= 699)) {
       throw new TypeError('ServerNonInviteTransaction.respond: not a 100-699 response');
     }
-    if (this.current === 'Completed' || this.current === 'Terminated') {
-      this.ctx.log.warn({ status: res.status, state: this.current, method: this.request.method }, 'TU response discarded in this state');
+    if (this.state === 'Completed' || this.state === 'Terminated') {
+      this.ctx.log.warn({ status: res.status, state: this.state, method: this.request.method }, 'TU response discarded in this state');
       return;
     }
     this.last = res;
@@ -134,10 +142,20 @@ export class ServerNonInviteTransaction {
     // transport layer for transmission." ... "When the server transaction enters the "Completed" state, it MUST set
     // Timer J to fire in 64*T1 seconds for unreliable transports, and zero seconds for reliable transports."
     this.transition('Completed');
-    const j = this.ctx.timers.TIMER_J(this.reliable);
-    if (j !== 0) this.timerJ = this.ctx.clock.setTimer(j, () => this.fireTimerJ());
+    if (this.reliable) {
+      this.send(res);
+      if (this.stillCompleted()) this.transition('Terminated'); // Timer J = 0
+      return;
+    }
+    // Unreliable: Timer J = 64*T1, run by the layer for the compact record that takes over from here.
+    const bytes = serialize(res); // cached on the response: the transport sends these very bytes
     this.send(res);
-    if (j === 0 && this.state === 'Completed') this.transition('Terminated');
+    if (this.stillCompleted()) this.record = this.ctx.compact(this, bytes, this.transportErrorCb);
+  }
+
+  /** After a send: a synchronous transport error may have terminated the transaction meanwhile. */
+  private stillCompleted(): boolean {
+    return this.state === 'Completed';
   }
 
   /** A retransmission of the request (matched per §17.2.3). */
@@ -155,13 +173,6 @@ export class ServerNonInviteTransaction {
     }
   }
 
-  /** §17.2.2: "The server transaction remains in this state until Timer J fires, at which point it MUST
-   * transition to the "Terminated" state." */
-  private fireTimerJ(): void {
-    this.timerJ = undefined;
-    if (this.current === 'Completed') this.transition('Terminated');
-  }
-
   private send(res: SipResponse): void {
     this.sendCb ??= (err?: Error) => {
       if (err) this.onSendError(err);
@@ -171,7 +182,7 @@ export class ServerNonInviteTransaction {
 
   /** §17.2.4 (Figure 8 "Trnsprt Err / Inform TU"): terminate and tell the TU. */
   private onSendError(err: Error): void {
-    if (this.current === 'Terminated') return;
+    if (this.state === 'Terminated') return;
     this.ctx.counters.transportErrors++;
     this.ctx.log.debug({ err, method: this.request.method, key: this.key }, 'response transport error');
     this.transition('Terminated');
