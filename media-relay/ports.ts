@@ -30,7 +30,7 @@ export interface PortPair {
 }
 
 /** Socket receive buffer asked for (video bursts: a keyframe is tens of packets at once). */
-const RECV_BUFFER_BYTES = 1 << 20;
+const RECV_BUFFER_BYTES = 4 << 20;
 
 export class PortAllocator {
   private readonly first: number;

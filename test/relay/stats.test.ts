@@ -8,10 +8,11 @@ import { createSocket } from 'node:dgram';
 import assert from 'node:assert/strict';
 import { createMediaRelay } from '../../media-relay/relay.ts';
 import { ntpFromWallMs, ntpMiddle32 } from '../../media-relay/rtcp/ntp.ts';
+import { parseRtcp } from '../../media-relay/rtcp/packet.ts';
 import { writeReceiverReport, writeSenderReport } from '../../media-relay/rtcp/sender-report.ts';
 import { ManualClock } from '../../registrar/sip/clock.ts';
 import { silentLogger } from '../../registrar/log.ts';
-import { PCMU, RtpPeer, remoteOf, rtp, testPortRange, until } from './helpers.ts';
+import { PCMU, RtpPeer, remoteOf, rtp, testPortRange, until, vp8 } from './helpers.ts';
 
 test('counters, drops by reason, loss/jitter in stats and in the relay\'s report block, LSR/DLSR, RTT', async () => {
   const clock = new ManualClock(1000);
@@ -138,5 +139,37 @@ test('a port pair taken by another process is skipped', async () => {
   } finally {
     await relay.close();
     s.close();
+  }
+});
+
+test('RTCP on its own: compound reports (RR/SR first, then SDES CNAME) on the RFC 3550 §6.3 schedule', async () => {
+  const clock = new ManualClock(0);
+  const relay = await createMediaRelay({
+    host: '127.0.0.1', advertise: '127.0.0.1', portRange: testPortRange(), logger: silentLogger(), clock,
+    audioDriver: () => ({ addLeg() {}, updateLeg() {}, removeLeg() {}, push() {}, close() {} }),
+  });
+  const peer = await RtpPeer.open();
+  try {
+    const alloc = await relay.allocateEndpoint({ meetingId: 'rtcp', participantId: 'a', kind: 'video', rtcpMux: false });
+    await relay.setRemote(alloc.endpointId, { ...remoteOf(peer, [vp8(96)]), rtcpMux: false });
+    // First report within the initial interval: at most 1.5 × 2.5 s / (e − 3/2) ≈ 3.1 s.
+    clock.advance(3100);
+    await until(() => peer.received.length === 1, 2000, 'first report');
+    // Then one per interval of 0.5–1.5 × 5 s / 1.218 ≈ 2.05–6.2 s: 60 s gives 9 to 30 more.
+    for (let t = 0; t < 60; t++) clock.advance(1000);
+    await until(() => peer.received.length >= 10, 2000, 'regular reports');
+    const n = peer.received.length;
+    assert.ok(n >= 10 && n <= 31, `${n} reports in 63 s`);
+    const ssrc = relay.endpointStats(alloc.endpointId)!.localSsrc;
+    for (const d of peer.received) {
+      const types = parseRtcp(d.buf).packets.map((p) => p.type);
+      assert.deepEqual(types, ['rr', 'sdes'], 'nothing sent: RR, then SDES');
+    }
+    assert.ok(peer.received.every((d) => d.from === alloc.rtcpPort), 'from the RTCP port (no rtcp-mux)');
+    const sdes = parseRtcp(peer.received[0]!.buf).packets[1]!;
+    assert.ok(sdes.type === 'sdes' && sdes.chunks[0]!.ssrc === ssrc && /^sipmeet-[0-9a-f]{12}@127\.0\.0\.1$/.test(sdes.chunks[0]!.cname!));
+  } finally {
+    await relay.close();
+    peer.close();
   }
 });

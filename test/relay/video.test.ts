@@ -11,7 +11,8 @@ import type { AudioDriverEvents } from '../../media-relay/audio-link/driver.ts';
 import { writeNack, writePli } from '../../media-relay/rtcp/feedback.ts';
 import { ManualClock } from '../../registrar/sip/clock.ts';
 import { silentLogger } from '../../registrar/log.ts';
-import { RtpPeer, VideoSender, remoteOf, sleep, tagOf, testPortRange, until, vp8 } from './helpers.ts';
+import { RtpPeer, VideoSender, remoteOf, rtp, sleep, tagOf, testPortRange, until, vp8 } from './helpers.ts';
+import { writeSenderReport } from '../../media-relay/rtcp/sender-report.ts';
 
 interface Rig {
   relay: MediaRelay;
@@ -247,6 +248,55 @@ test('camera off removes the video for everyone; back on without a new call, con
     await until(() => b.peer.rtp().length === 6, 2000, 'video again');
     const got = b.peer.rtp();
     assert.equal(got[3]!.sequenceNumber, (got[2]!.sequenceNumber + 1) & 0xffff, 'sequence continues across the pause');
+  } finally {
+    await r.close();
+  }
+});
+
+test('translator RTCP: the publisher\'s SR reaches the receiver with the relay\'s SSRC and the RTP timestamp mapped', async () => {
+  const r = await rig();
+  try {
+    const a = await r.join('A', 'main', 96);
+    const b = await r.join('B', { subscribeTo: 'A' }, 100);
+    const cam = new VideoSender(a.peer, a.port, 0xaaaa0006, 96);
+    cam.frame(true);
+    await until(() => b.peer.rtp().length === 3, 2000, 'B receives');
+    const first = b.peer.rtp()[0]!;
+    // A's SR: NTP time T corresponds to A's RTP timestamp 90000 + 4500 (the keyframe's + 50 ms).
+    a.peer.send(writeSenderReport({ ssrc: 0xaaaa0006, ntpSeconds: 3_900_000_000, ntpFraction: 0x40000000, rtpTimestamp: 94500, packetCount: 3, octetCount: 300, reports: [] }), a.port);
+    await until(() => b.peer.rtcp().some((p) => p.type === 'sr'), 2000, 'forwarded SR');
+    const sr = b.peer.rtcp().find((p) => p.type === 'sr')!;
+    if (sr.type !== 'sr') return;
+    const bSsrc = r.relay.endpointStats(b.id)!.localSsrc;
+    assert.equal(sr.ssrc, bSsrc);
+    assert.deepEqual([sr.ntpSeconds, sr.ntpFraction], [3_900_000_000, 0x40000000], 'NTP time kept (lip sync)');
+    assert.equal(sr.rtpTimestamp, (first.timestamp + 4500) >>> 0, 'timestamp in the rewritten stream');
+    assert.equal(sr.packetCount, 3, 'counts are what this leg was sent');
+    const sdes = b.peer.rtcp().find((p) => p.type === 'sdes');
+    assert.ok(sdes?.type === 'sdes' && sdes.chunks[0]!.ssrc === bSsrc && sdes.chunks[0]!.cname!.startsWith('sipmeet-'));
+  } finally {
+    await r.close();
+  }
+});
+
+test('H.264 is forwarded too: switch-in at an IDR (FU-A start), PT mapped per leg', async () => {
+  const r = await rig();
+  try {
+    const h264 = (pt: number) => ({ payloadType: pt, name: 'h264', clockRate: 90000, fmtp: 'packetization-mode=1' });
+    const allocA = await r.relay.allocateEndpoint({ meetingId: 'v', participantId: 'A', kind: 'video', rtcpMux: true });
+    const pa = await RtpPeer.open();
+    r.peers.push(pa);
+    await r.relay.setRemote(allocA.endpointId, remoteOf(pa, [h264(97)]));
+    const allocB = await r.relay.allocateEndpoint({ meetingId: 'v', participantId: 'B', kind: 'video', videoRole: { subscribeTo: 'A' }, rtcpMux: true });
+    const pb = await RtpPeer.open();
+    r.peers.push(pb);
+    await r.relay.setRemote(allocB.endpointId, remoteOf(pb, [vp8(96), h264(126)], { direction: 'recvonly' }));
+    const send = (seq: number, payload: number[]) => pa.send(rtp(97, seq, 1000, 0x264, Uint8Array.from([...payload, seq])), allocA.rtpPort);
+    send(1, [0x41, 0x9a]); // non-IDR slice: held back
+    send(2, [0x7c, 0x85, 0x88]); // FU-A start of an IDR
+    send(3, [0x7c, 0x45, 0x88]); // FU-A end
+    await until(() => pb.rtp().length === 2, 2000, 'IDR at B');
+    assert.deepEqual(pb.rtp().map((p) => [p.payloadType, p.payload[p.payload.length - 1]]), [[126, 2], [126, 3]]);
   } finally {
     await r.close();
   }
