@@ -5,24 +5,18 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requirePeer } from './peer-check.ts';
-import { Scene, startInteropServer } from './harness.ts';
+import { withScene } from './harness.ts';
 import { Baresip, type BaresipCodec } from './peers/baresip.ts';
 import { ScriptedPhone } from './peers/scripted.ts';
 import { assertHearing, silentWindows, span } from './audio-check.ts';
 import { TONE, USERS } from './meeting-setup.ts';
 import { readWav, writeToneWav } from './wav.ts';
-import { sleep } from './peers/process.ts';
+import { sleep } from '../../bench/lib/procs.ts';
 
 async function twoWay(t: TestContext, codec: BaresipCodec, expect: { name: string; pt: number; recordingRate: number }): Promise<void> {
-  const srv = await startInteropServer(USERS);
-  const scene = new Scene(srv);
-  const dir = mkdtempSync(join(tmpdir(), 'sipmeet-interop-'));
-  scene.defer(() => rmSync(dir, { recursive: true, force: true }));
-  await scene.run(async () => {
+  await withScene(USERS, async ({ srv, scene, dir }) => {
     const uri = srv.meetingUri(`conf-${codec.toLowerCase()}`);
     const carol = scene.add(await ScriptedPhone.open({ user: 'carol', displayName: 'Carol', password: USERS.carol, server: srv.address, toneHz: TONE.scripted }));
     const res = await carol.join(uri);

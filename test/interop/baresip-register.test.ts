@@ -9,22 +9,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requirePeer } from './peer-check.ts';
-import { Scene, startInteropServer } from './harness.ts';
+import { withScene } from './harness.ts';
 import { Baresip } from './peers/baresip.ts';
 import { TONE, USERS } from './meeting-setup.ts';
 import { writeToneWav } from './wav.ts';
 
 test('baresip registers with digest auth through sipmeet and creates a meeting', { timeout: 30_000 }, async (t) => {
   if (!requirePeer(t, 'baresip')) return;
-  const srv = await startInteropServer(USERS);
-  const scene = new Scene(srv);
-  const dir = mkdtempSync(join(tmpdir(), 'sipmeet-interop-'));
-  scene.defer(() => rmSync(dir, { recursive: true, force: true }));
-  await scene.run(async () => {
+  await withScene(USERS, async ({ srv, scene, dir }) => {
     const tone = writeToneWav(join(dir, 'tone.wav'), { freq: TONE.baresip, sampleRate: 8000, seconds: 30 });
     // Baresip.start waits for "{0/UDP/v4} 200 OK" to its REGISTER when given a password.
     const baresip = await Baresip.start({ user: 'bob', displayName: 'Bob', password: USERS.bob, server: srv.address, toneWav: tone, toneRate: 8000, onSpawn: (p) => scene.add(p) });

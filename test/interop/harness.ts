@@ -210,3 +210,19 @@ export class Scene {
     }
   }
 }
+
+/**
+ * A fresh server with digest auth for `users`, a Scene and a scratch directory for one test: `body` runs inside
+ * `Scene.run` (failure report, then every peer and the server stopped, the directory removed).
+ */
+export async function withScene(
+  users: Record<string, string>,
+  body: (ctx: { srv: InteropServer; scene: Scene; dir: string }) => Promise<void>,
+  opts: { p2p?: 'auto' | 'off' } = {},
+): Promise<void> {
+  const srv = await startInteropServer(users, opts);
+  const scene = new Scene(srv);
+  const dir = mkdtempSync(join(tmpdir(), 'sipmeet-interop-'));
+  scene.defer(() => rmSync(dir, { recursive: true, force: true }));
+  await scene.run(() => body({ srv, scene, dir }));
+}

@@ -16,7 +16,7 @@ import { withMeeting, TONE } from './meeting-setup.ts';
 import { assertHearing, silentWindows, span, tail } from './audio-check.ts';
 import { assertChatLine, assertLinphoneSeesParticipants, assertRosterExchange } from './checks.ts';
 import { readWav } from './wav.ts';
-import { sleep } from './peers/process.ts';
+import { sleep } from '../../bench/lib/procs.ts';
 
 test('Linphone on Opus (digest-registered) + baresip + scripted PCMU phone: N-1 tones, chat both ways, roster, Linphone leaves and the others carry on', { timeout: 90_000 }, async (t) => {
   if (!requirePeer(t, 'linphonec', 'baresip')) return;
@@ -75,7 +75,7 @@ test('Linphone on Opus (digest-registered) + baresip + scripted PCMU phone: N-1 
     const brecPath = baresip.recording();
     assert.ok(brecPath, 'baresip wrote its received audio (sndfile dump-*-dec.wav)');
     const brec = readWav(brecPath);
-    const b0 = (t0 - m.joinedAt.baresip) / 1000;
+    const b0 = (t0 - m.baresipJoinedAt) / 1000;
     const bh = assertHearing(span(brec.samples, brec.sampleRate, b0 + 0.5, b0 + (t1 - t0) / 1000 - 0.5), brec.sampleRate, {
       who: 'baresip',
       hears: [TONE.scripted, TONE.linphone],

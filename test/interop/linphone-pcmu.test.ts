@@ -12,7 +12,7 @@ import { requirePeer } from './peer-check.ts';
 import { withMeeting, TONE } from './meeting-setup.ts';
 import { assertHearing, silentWindows, span, tail } from './audio-check.ts';
 import { readWav } from './wav.ts';
-import { sleep } from './peers/process.ts';
+import { sleep } from '../../bench/lib/procs.ts';
 
 test('Linphone on PCMU only (digest-registered) + baresip + scripted PCMU phone: N-1 tones; the creator ends the meeting and Linphone\'s call ends', { timeout: 90_000 }, async (t) => {
   if (!requirePeer(t, 'linphonec', 'baresip')) return;
@@ -61,7 +61,7 @@ test('Linphone on PCMU only (digest-registered) + baresip + scripted PCMU phone:
     const brecPath = baresip.recording();
     assert.ok(brecPath, 'baresip wrote its received audio');
     const brec = readWav(brecPath);
-    const b0 = (t0 - m.joinedAt.baresip) / 1000;
+    const b0 = (t0 - m.baresipJoinedAt) / 1000;
     const bh = assertHearing(span(brec.samples, brec.sampleRate, b0 + 0.5, b0 + (t1 - t0) / 1000 - 0.5), brec.sampleRate, { who: 'baresip', hears: [TONE.scripted, TONE.linphone], own: TONE.baresip });
     t.diagnostic(`baresip heard (${silentWindows(brec.samples, brec.sampleRate)} silent 1-s windows in ${(brec.samples.length / brec.sampleRate).toFixed(1)} s):\n${bh.table}`);
 

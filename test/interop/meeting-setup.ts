@@ -3,10 +3,8 @@
  * 500 Hz), Linphone (registered with digest auth, 770 Hz) and baresip (unregistered, 1130 Hz) in one meeting of a
  * fresh server. Tones are chosen so that no tone or its 2nd/3rd harmonic lands on another.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Scene, startInteropServer, type InteropServer } from './harness.ts';
+import { withScene, type InteropServer } from './harness.ts';
 import { Linphone, type LinphoneCodecs } from './peers/linphone.ts';
 import { Baresip, type BaresipCodec } from './peers/baresip.ts';
 import { ScriptedPhone } from './peers/scripted.ts';
@@ -18,7 +16,6 @@ export const USERS = { carol: 'carol-secret', alice: 'alice-secret', bob: 'bob-s
 
 export interface Meeting {
   readonly srv: InteropServer;
-  readonly scene: Scene;
   readonly id: string;
   readonly uri: string;
   readonly carol: ScriptedPhone;
@@ -26,9 +23,8 @@ export interface Meeting {
   readonly baresip: Baresip;
   /** Where Linphone writes what it hears. */
   readonly linphoneRec: string;
-  /** performance.now() when each call was up (recordings start about then). */
-  readonly joinedAt: { linphone: number; baresip: number };
-  readonly dir: string;
+  /** performance.now() when baresip's call was up (its recording starts then). */
+  readonly baresipJoinedAt: number;
 }
 
 /**
@@ -39,11 +35,7 @@ export async function withMeeting(
   opts: { id: string; linphoneCodecs: LinphoneCodecs; baresipCodecs?: readonly BaresipCodec[] },
   body: (m: Meeting) => Promise<void>,
 ): Promise<void> {
-  const srv = await startInteropServer(USERS);
-  const scene = new Scene(srv);
-  const dir = mkdtempSync(join(tmpdir(), 'sipmeet-interop-'));
-  scene.defer(() => rmSync(dir, { recursive: true, force: true }));
-  await scene.run(async () => {
+  await withScene(USERS, async ({ srv, scene, dir }) => {
     const uri = srv.meetingUri(opts.id);
     // The creator: its INVITE to an unknown meeting URI creates the meeting and is challenged (digest auth on).
     const carol = scene.add(await ScriptedPhone.open({ user: 'carol', displayName: 'Carol', password: USERS.carol, server: srv.address, toneHz: TONE.scripted }));
@@ -57,7 +49,6 @@ export async function withMeeting(
     linphone.play(linphoneTone);
     linphone.record(linphoneRec);
     await linphone.call(uri);
-    const linphoneUp = performance.now();
 
     // aufile plays its file once: make it far longer than the test.
     const baresipTone = writeToneWav(join(dir, 'baresip-tone.wav'), { freq: TONE.baresip, sampleRate: 8000, seconds: 90 });
@@ -72,7 +63,6 @@ export async function withMeeting(
       onSpawn: (p) => scene.add(p),
     });
     await baresip.dial(uri);
-    const baresipUp = performance.now();
-    await body({ srv, scene, id: opts.id, uri, carol, linphone, baresip, linphoneRec, joinedAt: { linphone: linphoneUp, baresip: baresipUp }, dir });
+    await body({ srv, id: opts.id, uri, carol, linphone, baresip, linphoneRec, baresipJoinedAt: performance.now() });
   });
 }

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { findExecutable } from '../../bench/lib/procs.ts';
 
 export type PeerName = 'linphonec' | 'baresip' | 'sipp';
 
@@ -33,25 +33,10 @@ export function baresipModulePath(): string {
   return process.env.BARESIP_MODULE_PATH ?? '/usr/lib/baresip/modules';
 }
 
-/** Absolute path of `name` on PATH, or undefined. */
-export function which(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const p = join(dir, name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 /** What is missing for `peer` (empty when it can run). */
 export function missingFor(peer: PeerName): string[] {
   const missing: string[] = [];
-  if (!which(peer)) missing.push(`${peer} (not on PATH)`);
+  if (!findExecutable(peer)) missing.push(`${peer} (not on PATH)`);
   for (const f of EXTRA_FILES[peer]) {
     try {
       accessSync(f, constants.R_OK);

@@ -202,8 +202,3 @@ export class PeerProcess {
     return info;
   }
 }
-
-/** `ms` of real time. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}

@@ -7,7 +7,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { mulawDecode, mulawEncode } from '../../../media-relay/codec/mulaw.ts';
 import { parseRtp } from '../../../media-relay/rtp/packet.ts';
-import { sine } from '../../audio/spectrum.ts';
+import { concat, sine } from '../../audio/spectrum.ts';
 
 const SAMPLES_PER_PACKET = 160;
 const PTIME_MS = 20;
@@ -89,14 +89,7 @@ export class RtpTone {
 
   /** Received audio (8 kHz) that arrived in [from, to) (performance.now() times). */
   heard(from = 0, to = Infinity): Int16Array {
-    const parts = this.received.filter((f) => f.at >= from && f.at < to).map((f) => f.pcm);
-    const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    return concat(this.received.filter((f) => f.at >= from && f.at < to).map((f) => f.pcm));
   }
 
   close(): void {
