@@ -5,10 +5,12 @@
  */
 import type { Clock } from '../registrar/sip/clock.ts';
 import type { Logger } from '../registrar/log.ts';
-import type { Direction, MeetingMediaStats, RelayEvent, RemoteDescription } from './api.ts';
+import { RelayError, type Direction, type MeetingMediaStats, type RelayEvent, type RemoteDescription } from './api.ts';
 import { AudioRouter } from './audio-link/audio-router.ts';
 import type { AudioDriverFactory } from './audio-link/driver.ts';
 import type { Endpoint, EndpointHandlers, EndpointStats } from './endpoint.ts';
+import { audioCodecName } from './codec/create-codec.ts';
+import { isForwardableVideo } from './forward/keyframe.ts';
 import { VideoRouter, type VideoRouterStats } from './forward/video-router.ts';
 
 export class Meeting {
@@ -65,7 +67,13 @@ export class Meeting {
     if (ep.kind === 'video') this.video.addEndpoint(ep);
   }
 
+  /** Throws RelayError('unsupported-codec') when no negotiated codec is one the relay can mix or forward. */
   setRemote(ep: Endpoint, remote: RemoteDescription): void {
+    const codecs = Array.isArray(remote.codecs) ? remote.codecs : [];
+    const usable = ep.kind === 'audio' ? codecs.some((c) => audioCodecName(c) !== undefined) : codecs.some((c) => isForwardableVideo(c.name));
+    if (codecs.length > 0 && !usable) {
+      throw new RelayError('unsupported-codec', `no ${ep.kind} codec the relay handles in ${codecs.map((c) => c.name).join(', ')}`);
+    }
     ep.setRemote(remote);
     this.changed(ep);
   }

@@ -10,7 +10,7 @@ import type { RelayEvent } from '../../media-relay/api.ts';
 import { mulawDecode, mulawEncode } from '../../media-relay/codec/mulaw.ts';
 import { silentLogger } from '../../registrar/log.ts';
 import { toneAmplitude } from '../audio/spectrum.ts';
-import { PCMU, RtpPeer, ToneSender, remoteOf, sleep, testPortRange, until } from './helpers.ts';
+import { PCMU, RtpPeer, ToneSender, remoteOf, rtp, sleep, testPortRange, until } from './helpers.ts';
 
 /** Decoded PCM of the last `ms` of what `peer` received. */
 function lastPcm(peer: RtpPeer, ms: number): Int16Array {
@@ -27,6 +27,8 @@ test('three participants, 440/660/880 Hz: each hears the other two and not itsel
   const peers: Record<string, RtpPeer> = {};
   const senders: ToneSender[] = [];
   const endpoints: Record<string, string> = {};
+  const events: RelayEvent[] = [];
+  relay.onEvent((e) => events.push(e));
   try {
     for (const [i, name] of names.entries()) {
       const alloc = await relay.allocateEndpoint({ meetingId: 'tones', participantId: name, kind: 'audio', rtcpMux: true });
@@ -38,6 +40,7 @@ test('three participants, 440/660/880 Hz: each hears the other two and not itsel
     }
     for (const s of senders) s.start();
     await sleep(1500);
+    const speakerWhileTalking = relay.activeSpeaker('tones');
     for (const s of senders) s.stop();
 
     for (const name of names) {
@@ -57,6 +60,9 @@ test('three participants, 440/660/880 Hz: each hears the other two and not itsel
       }
       assert.ok(rtp[0]!.marker, 'marker on the first packet (RFC 3551 §4.1)');
     }
+    const speakers = events.filter((e) => e.type === 'active-speaker' && e.meetingId === 'tones');
+    assert.ok(speakers.length > 0 && speakers.every((e) => e.type === 'active-speaker' && (e.participantId === undefined || names.includes(e.participantId as never))), 'active-speaker events name a participant');
+    assert.ok(names.includes(speakerWhileTalking as never), 'someone is the active speaker while all three talk');
   } finally {
     for (const s of senders) s.stop();
     await relay.close();
@@ -121,5 +127,33 @@ test('no packet for the configured time → media-timeout once, naming the line'
   } finally {
     await relay.close();
     pa.close();
+  }
+});
+
+test('RFC 4733 telephone-event is reported as a DTMF event, not mixed', async () => {
+  const relay = await createMediaRelay({ host: '127.0.0.1', advertise: '127.0.0.1', portRange: testPortRange(), logger: silentLogger(), audio: 'inline' });
+  const events: RelayEvent[] = [];
+  relay.onEvent((e) => events.push(e));
+  const a = await relay.allocateEndpoint({ meetingId: 'dtmf', participantId: 'a', kind: 'audio', rtcpMux: true });
+  const b = await relay.allocateEndpoint({ meetingId: 'dtmf', participantId: 'b', kind: 'audio', rtcpMux: true });
+  const pa = await RtpPeer.open();
+  const pb = await RtpPeer.open();
+  try {
+    const te = { payloadType: 101, name: 'telephone-event', clockRate: 8000 };
+    await relay.setRemote(a.endpointId, { ...remoteOf(pa, [PCMU]), telephoneEvent: te });
+    await relay.setRemote(b.endpointId, remoteOf(pb, [PCMU]));
+    // Digit 5: event 5, volume 10, durations growing, the last three with the E bit (RFC 4733 §2.5.1.4).
+    const ev = (dur: number, end: boolean) => Uint8Array.from([5, (end ? 0x80 : 0) | 10, dur >> 8, dur & 0xff]);
+    let seq = 1;
+    for (const [dur, end] of [[160, false], [320, false], [480, false], [640, true], [640, true], [640, true]] as const) {
+      pa.send(rtp(101, seq++, 8000, 0xd7, ev(dur, end), dur === 160), a.rtpPort);
+      await sleep(20);
+    }
+    await until(() => events.some((e) => e.type === 'dtmf'), 2000, 'dtmf event');
+    assert.deepEqual(events.filter((e) => e.type === 'dtmf'), [{ type: 'dtmf', meetingId: 'dtmf', participantId: 'a', digit: '5' }]);
+  } finally {
+    await relay.close();
+    pa.close();
+    pb.close();
   }
 });

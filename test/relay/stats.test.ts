@@ -114,6 +114,10 @@ test('release and close: ports come back, commands on a closed relay reject, clo
   assert.ok(again.rtpPort >= range.min && again.rtpPort <= range.max && again.rtpPort % 2 === 0);
   await assert.rejects(relay.setRemote('ep-nope', { address: '127.0.0.1', rtpPort: 1, rtcpPort: 2, rtcpMux: false, codecs: [PCMU], direction: 'sendrecv' }), { code: 'unknown-endpoint' });
   await assert.rejects(relay.setRemote(again.endpointId, { address: '127.0.0.1', rtpPort: 1, rtcpPort: 2, rtcpMux: false, codecs: [], direction: 'sendrecv' }), { code: 'bad-request' });
+  await assert.rejects(
+    relay.setRemote(again.endpointId, { address: '127.0.0.1', rtpPort: 1, rtcpPort: 2, rtcpMux: false, codecs: [{ payloadType: 97, name: 'speex', clockRate: 8000 }], direction: 'sendrecv' }),
+    { code: 'unsupported-codec' },
+  );
   await relay.releaseMeeting('m');
   assert.equal(relay.totals().endpoints, 1);
   assert.equal(relay.totals().portsInUse, 1);
