@@ -17,6 +17,7 @@ function request(opts: {
   auth?: string[];
   proxyAuth?: string[];
   cseq?: number;
+  userAgent?: string;
 }): SipRequest {
   const method = opts.method ?? 'REGISTER';
   const uri = opts.uri ?? 'sip:sipmeet.test';
@@ -29,6 +30,7 @@ function request(opts: {
     'Call-ID: a84b4c76e66710@192.0.2.10',
     `CSeq: ${opts.cseq ?? 1} ${method}`,
     'Contact: <sip:alice@192.0.2.10:5062>',
+    ...(opts.userAgent ? [`User-Agent: ${opts.userAgent}`] : []),
     ...(opts.auth ?? []).map((a) => `Authorization: ${a}`),
     ...(opts.proxyAuth ?? []).map((a) => `Proxy-Authorization: ${a}`),
     'Content-Length: 0',
@@ -310,4 +312,13 @@ test('the nonce-count table is bounded; a nonce whose history was evicted is ref
   // The tracked ones still enforce their counts.
   assertFail(auth.verify(request({ auth: [answer(chs[2]!, { nc: 1 })] })), 401, true);
   assert.equal(auth.verify(request({ auth: [answer(chs[2]!, { nc: 2 })] })).ok, true);
+});
+
+test('baresip 1.x (libre 1.x gives up on a non-MD5 first challenge) is challenged with MD5 alone; others get SHA-256 first', () => {
+  const clock = new ManualClock();
+  const auth = new DigestAuthenticator({ realm: 'sipmeet.test', users: new MapUserDirectory({ alice: 'secret' }), clock });
+  const old = auth.challenge(request({ userAgent: 'baresip v1.0.0 (x86_64/linux)' }));
+  assert.deepEqual(old.map(([, v]) => /algorithm=([\w-]+)/.exec(v)![1]), ['MD5']);
+  const linphone = auth.challenge(request({ userAgent: 'Linphonec/5.1.65' }));
+  assert.deepEqual(linphone.map(([, v]) => /algorithm=([\w-]+)/.exec(v)![1]), ['SHA-256', 'MD5']);
 });

@@ -113,14 +113,15 @@ export class DigestAuthenticator {
    * `WWW-Authenticate` for a registrar/UAS, `Proxy-Authenticate` for a proxy (RFC 3261 §22.3).
    */
   challenge(
-    _req?: SipRequest,
+    req?: SipRequest,
     opts: { stale?: boolean; role?: AuthRole } = {},
   ): Array<[string, string]> {
     const name = opts.role === 'proxy' ? 'Proxy-Authenticate' : 'WWW-Authenticate';
     const nonce = this.nonces.issue();
     const tail = `, opaque="${this.opaque}", qop="auth"${opts.stale ? ', stale=true' : ''}`;
     const realm = quote(this.realm);
-    return this.algorithms.map((alg) => [
+    const algorithms = req !== undefined && md5OnlyClient(req) && this.algorithms.includes('MD5') ? (['MD5'] as const) : this.algorithms;
+    return algorithms.map((alg) => [
       name,
       `Digest realm=${realm}, nonce="${nonce}", algorithm=${alg}${tail}`,
     ]);
@@ -277,4 +278,15 @@ function uriMatches(digestUri: string, requestUri: SipUri): boolean {
     u.host === requestUri.host &&
     u.port === requestUri.port
   );
+}
+
+/**
+ * Deviation: RFC 8760 §2.4 has a client pick the first challenge whose algorithm it supports. libre 1.x (the SIP
+ * stack of Debian's baresip 1.0) instead gives up on the first challenge when it is not MD5 ("Register: Function
+ * not implemented"), so such clients, recognised by their User-Agent, are challenged with MD5 alone. Everyone
+ * else gets SHA-256 first.
+ */
+export function md5OnlyClient(req: SipRequest): boolean {
+  const ua = req.get('user-agent');
+  return ua !== undefined && /^baresip v[01]\./i.test(ua);
 }
