@@ -100,7 +100,6 @@ export class VideoRouter {
       this.outs.delete(ep.id);
       this.receivingWas.delete(out);
     }
-    this.speakers = this.speakers.filter((p) => this.publishers.has(p) || p !== ep.participantId);
     this.update();
   }
 
