@@ -205,15 +205,21 @@ export class Endpoint {
       this.rtpLatch = undefined;
       this.rtcpLatch = undefined;
     }
-    if (prev === undefined) {
-      this.lastActivityMs = this.clock.now();
-      if (this.publishes) this.armTimeout(this.mediaTimeoutMs);
-      this.rtcp.start();
-    }
+    if (prev === undefined) this.rtcp.start();
+    this.restartLiveness();
   }
 
+  /** Mic/camera off and on, hold, peer-to-peer parking: liveness restarts from now. */
   setDirection(direction: Direction): void {
+    if (direction === this.direction) return;
     this.direction = direction;
+    this.restartLiveness();
+  }
+
+  private restartLiveness(): void {
+    this.lastActivityMs = this.clock.now();
+    this.timedOut = false;
+    if (this.remote !== undefined && this.publishes && this.timeoutTimer === undefined && !this.closed) this.armTimeout(this.mediaTimeoutMs);
   }
 
   // ── receive ──────────────────────────────────────────────────────────────────────────────────────────────────
@@ -284,13 +290,16 @@ export class Endpoint {
   /**
    * One timer per endpoint, re-armed for the remaining time instead of reset per packet (a packet only stores its
    * arrival time). Any accepted packet counts, RTCP included: a muted participant (recvonly) still sends RTCP.
+   * An 'inactive' line expects nothing (hold, or parked while the participants talk peer to peer): no timeout.
    */
   private armTimeout(ms: number): void {
     this.timeoutTimer = this.clock.setTimer(Math.max(1, ms), () => {
       this.timeoutTimer = undefined;
       if (this.closed) return;
       const silent = this.clock.now() - this.lastActivityMs;
-      if (silent >= this.mediaTimeoutMs) {
+      if (this.direction === 'inactive') {
+        this.armTimeout(this.mediaTimeoutMs);
+      } else if (silent >= this.mediaTimeoutMs) {
         this.timedOut = true;
         this.log.info({ silentMs: Math.round(silent) }, 'media timeout');
         this.handlers.timeout(this, silent);

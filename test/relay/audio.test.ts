@@ -157,3 +157,37 @@ test('RFC 4733 telephone-event is reported as a DTMF event, not mixed', async ()
     pb.close();
   }
 });
+
+test('media timeout on the injected clock: none while the line is inactive (hold / peer-to-peer), liveness restarts when it is back', async () => {
+  const { ManualClock } = await import('../../registrar/sip/clock.ts');
+  const clock = new ManualClock(0);
+  const relay = await createMediaRelay({
+    host: '127.0.0.1', advertise: '127.0.0.1', portRange: testPortRange(), logger: silentLogger(), clock, mediaTimeoutMs: 30_000,
+    audioDriver: () => ({ addLeg() {}, updateLeg() {}, removeLeg() {}, push() {}, close() {} }),
+  });
+  const events: RelayEvent[] = [];
+  relay.onEvent((e) => events.push(e));
+  const pa = await RtpPeer.open();
+  try {
+    const a = await relay.allocateEndpoint({ meetingId: 'hold', participantId: 'a', kind: 'audio', rtcpMux: true });
+    await relay.setRemote(a.endpointId, remoteOf(pa, [PCMU]));
+    clock.advance(29_999);
+    assert.equal(events.length, 0);
+    clock.advance(1);
+    assert.deepEqual(events, [{ type: 'media-timeout', meetingId: 'hold', participantId: 'a', endpointId: a.endpointId, silentMs: 30_000 }]);
+    await relay.setDirection(a.endpointId, 'inactive');
+    clock.advance(300_000);
+    assert.equal(events.length, 1, 'an inactive line expects no media');
+    await relay.setDirection(a.endpointId, 'sendrecv');
+    clock.advance(20_000);
+    pa.send(rtp(0, 1, 160, 0xa, new Uint8Array(160)), a.rtpPort);
+    await until(() => relay.endpointStats(a.endpointId)!.packetsIn === 1, 2000, 'packet');
+    clock.advance(29_999);
+    assert.equal(events.length, 1, '30 s counted from the last packet');
+    clock.advance(1);
+    assert.equal(events.length, 2);
+  } finally {
+    await relay.close();
+    pa.close();
+  }
+});
