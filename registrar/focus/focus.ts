@@ -19,7 +19,7 @@ import type { CancelOutcome, CreateOutcome, FocusApi } from './api.ts';
 import { chatText, cpimChat, type ChatMessage, HELP_TEXT, parseCommand, plainChat } from './chat.ts';
 import { DEFAULT_MEETING_ID_PATTERN, FACTORY_USER, freshMeetingId, isMeetingId } from './meeting-id.ts';
 import { type EndReason, Meeting } from './meeting.ts';
-import { negotiateOffer } from './media-session.ts';
+import { applyAgreed, negotiateOffer } from './media-session.ts';
 import { Participant } from './participant.ts';
 import { MULTI_VIDEO_FEATURE, syncVideoLines, type VideoLinesContext } from './video-lines.ts';
 import { P2pController } from './p2p.ts';
@@ -257,22 +257,7 @@ export class Focus implements FocusApi {
       return;
     }
     p.remoteSdp = answer.value;
-    for (const m of r.value) {
-      const line = p.lines.find((l) => l.index === m.index);
-      if (!m.accepted || !line?.endpointId) continue;
-      const direction = m.direction === 'sendonly' ? 'recvonly' : m.direction === 'recvonly' ? 'sendonly' : m.direction;
-      line.direction = direction;
-      await this.o.relay
-        .setRemote(line.endpointId, {
-          address: m.remoteRtp.address,
-          rtpPort: m.remoteRtp.port,
-          rtcpPort: m.remoteRtcp.port,
-          rtcpMux: m.rtcpMux,
-          codecs: m.codecs.map((c) => ({ payloadType: c.pt, name: c.encoding.toLowerCase(), clockRate: c.clockRate, ...(c.channels ? { channels: c.channels } : {}) })),
-          direction,
-        })
-        .catch((err: Error) => this.log.warn({ err: err.message }, 'relay setRemote failed'));
-    }
+    await applyAgreed(this.o.relay, p.lines, r.value).catch((err: Error) => this.log.warn({ err: err.message }, 'relay setRemote failed'));
     this.rosterChanged(meeting.id);
   }
 
@@ -309,14 +294,7 @@ export class Focus implements FocusApi {
       this.o.dialogs.acceptReinvite(dialog, tx, { body: writeSdp(p.localSdp!), contentType: 'application/sdp' });
       return;
     }
-    const result = await negotiateOffer({
-      relay: this.o.relay,
-      meetingId: meeting.id,
-      participantId: p.id,
-      mediaAddress: this.o.mediaAddress,
-      offerBody: req.body,
-      previous: { origin: p.localOrigin!, lines: p.lines },
-    });
+    const result = await this.renegotiate(meeting, p, req.body);
     if (!result.ok) {
       // §14.2: a refused re-INVITE leaves the session as it was.
       this.o.dialogs.rejectReinvite(dialog, tx, result.status, result.reason);
@@ -335,14 +313,7 @@ export class Focus implements FocusApi {
       tx.respond(createResponse(req, 200, 'OK', { toTag, headers: [['Contact', p.dialog!.localContact]] }));
       return;
     }
-    const result = await negotiateOffer({
-      relay: this.o.relay,
-      meetingId: meeting.id,
-      participantId: p.id,
-      mediaAddress: this.o.mediaAddress,
-      offerBody: req.body,
-      previous: { origin: p.localOrigin!, lines: p.lines },
-    });
+    const result = await this.renegotiate(meeting, p, req.body);
     if (!result.ok) {
       tx.respond(createResponse(req, result.status, result.reason, { toTag }));
       return;
@@ -357,6 +328,18 @@ export class Focus implements FocusApi {
     );
     this.rosterChanged(meeting.id);
     this.videoChanged(meeting);
+  }
+
+  /** A new offer from the participant in its dialog, answered on the endpoints it already has (RFC 3264 §8). */
+  private renegotiate(meeting: Meeting, p: Participant, offerBody: Buffer) {
+    return negotiateOffer({
+      relay: this.o.relay,
+      meetingId: meeting.id,
+      participantId: p.id,
+      mediaAddress: this.o.mediaAddress,
+      offerBody,
+      previous: { origin: p.localOrigin!, lines: p.lines },
+    });
   }
 
   private adopt(p: Participant, result: Extract<Awaited<ReturnType<typeof negotiateOffer>>, { ok: true }>): void {

@@ -6,7 +6,7 @@
  * (re-INVITE/UPDATE: mic or camera off, codec change, new address, §8) reuses the endpoints of lines that stay
  * and releases those that go.
  */
-import type { CodecSpec as RelayCodec, Direction, MediaKind, MediaRelayApi } from '../../media-relay/api.ts';
+import type { CodecSpec as RelayCodec, Direction, MediaKind, MediaRelayApi, RemoteDescription } from '../../media-relay/api.ts';
 import { RelayError } from '../../media-relay/api.ts';
 import {
   answerOffer,
@@ -16,6 +16,7 @@ import {
   G722,
   type MediaPolicy,
   type NegotiatedCodec,
+  type NegotiatedMedia,
   nextVersion,
   OPUS,
   type Origin,
@@ -50,11 +51,11 @@ export interface NegotiationInput {
 }
 
 /** The participant's direction is the mirror of ours (RFC 3264 §6.1). */
-function mirror(d: Direction): Direction {
+export function mirror(d: Direction): Direction {
   return d === 'sendonly' ? 'recvonly' : d === 'recvonly' ? 'sendonly' : d;
 }
 
-function toRelayCodec(c: NegotiatedCodec): RelayCodec {
+export function toRelayCodec(c: NegotiatedCodec): RelayCodec {
   return {
     payloadType: c.pt,
     name: c.encoding.toLowerCase(),
@@ -142,7 +143,8 @@ export async function negotiateOffer(input: NegotiationInput): Promise<Negotiati
   return { ok: true, answer: final.answer, answerText: writeSdp(final.answer), origin, lines, offer };
 }
 
-function remoteOf(m: AcceptedMedia, direction: Direction) {
+/** What the relay needs to know of the participant's side of an accepted line. */
+export function remoteOf(m: AcceptedMedia, direction: Direction): RemoteDescription {
   return {
     address: m.remoteRtp.address,
     rtpPort: m.remoteRtp.port,
@@ -157,4 +159,17 @@ function remoteOf(m: AcceptedMedia, direction: Direction) {
 
 async function releaseFresh(relay: MediaRelayApi, endpoints: Map<number, { endpointId: string; fresh: boolean }>): Promise<void> {
   for (const ep of endpoints.values()) if (ep.fresh) await relay.releaseEndpoint(ep.endpointId).catch(() => undefined);
+}
+
+/**
+ * After an exchange where the focus offered (RFC 3264 §7): tell the relay the participant's side of every accepted
+ * line that has an endpoint, and record the participant's direction on the line.
+ */
+export async function applyAgreed(relay: MediaRelayApi, lines: readonly MediaLine[], agreed: readonly NegotiatedMedia[]): Promise<void> {
+  for (const m of agreed) {
+    const line = lines.find((l) => l.index === m.index);
+    if (!m.accepted || !line?.endpointId) continue;
+    line.direction = mirror(m.direction);
+    await relay.setRemote(line.endpointId, remoteOf(m, line.direction));
+  }
 }

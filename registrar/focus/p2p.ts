@@ -33,6 +33,7 @@ import {
 } from '../../sdp/index.ts';
 import type { Meeting, P2pPolicy } from './meeting.ts';
 import type { Participant } from './participant.ts';
+import { applyAgreed } from './media-session.ts';
 import type { MeetingMode } from './views.ts';
 
 export interface P2pContext {
@@ -189,20 +190,7 @@ export class P2pController {
     const answer = parseSdp(res.body);
     const agreed = answer.ok ? processAnswer(offer, answer.value) : undefined;
     if (!answer.ok || !agreed?.ok) return false;
-    for (const m of agreed.value) {
-      const line = p.lines.find((l) => l.index === m.index);
-      if (!m.accepted || !line?.endpointId) continue;
-      line.direction = m.direction === 'sendonly' ? 'recvonly' : m.direction === 'recvonly' ? 'sendonly' : m.direction;
-      await this.ctx.relay.setRemote(line.endpointId, {
-        address: m.remoteRtp.address,
-        rtpPort: m.remoteRtp.port,
-        rtcpPort: m.remoteRtcp.port,
-        rtcpMux: m.rtcpMux,
-        codecs: m.codecs.map((c) => ({ payloadType: c.pt, name: c.encoding.toLowerCase(), clockRate: c.clockRate, ...(c.channels ? { channels: c.channels } : {}), ...(c.remoteFmtp ? { fmtp: c.remoteFmtp } : {}) })),
-        ...(m.telephoneEvent ? { telephoneEvent: { payloadType: m.telephoneEvent.pt, name: 'telephone-event', clockRate: m.telephoneEvent.clockRate } } : {}),
-        direction: line.direction,
-      });
-    }
+    await applyAgreed(this.ctx.relay, p.lines, agreed.value);
     p.localSdp = offer;
     p.remoteSdp = answer.value;
     p.csSdp = undefined;

@@ -8,7 +8,7 @@
  * keeps its line with port 0 (§8.2: m= lines are never removed). Each such line is a relay endpoint with
  * `videoRole: { subscribeTo }`. Phones (no feature tag) get the active speaker on their single video line instead.
  */
-import type { Direction, MediaRelayApi } from '../../media-relay/api.ts';
+import type { MediaRelayApi } from '../../media-relay/api.ts';
 import type { Logger } from '../log.ts';
 import type { Clock } from '../sip/clock.ts';
 import type { DialogLayer } from '../sip/dialog/dialog-layer.ts';
@@ -25,6 +25,7 @@ import {
 } from '../../sdp/index.ts';
 import type { Meeting } from './meeting.ts';
 import type { MediaLine, Participant } from './participant.ts';
+import { mirror, remoteOf } from './media-session.ts';
 
 export const MULTI_VIDEO_FEATURE = '+sipmeet.video-streams';
 
@@ -50,10 +51,6 @@ function sameCodecs(m: MediaDescription): { codecs: CodecSpec[]; payloadTypes: A
     })),
     payloadTypes: withMap.map((p) => ({ pt: p.pt, codec: p.rtpmap! })),
   };
-}
-
-function mirror(d: Direction): Direction {
-  return d === 'sendonly' ? 'recvonly' : d === 'recvonly' ? 'sendonly' : d;
 }
 
 /** Bring `p`'s per-publisher video lines in line with the meeting; one re-INVITE at a time per participant. */
@@ -132,14 +129,7 @@ export async function syncVideoLines(ctx: VideoLinesContext, meeting: Meeting, p
       if (line.subscribeTo === undefined || !line.endpointId) continue;
       line.codec = m.codec.encoding;
       line.direction = mirror(m.direction);
-      await ctx.relay.setRemote(line.endpointId, {
-        address: m.remoteRtp.address,
-        rtpPort: m.remoteRtp.port,
-        rtcpPort: m.remoteRtcp.port,
-        rtcpMux: m.rtcpMux,
-        codecs: m.codecs.map((c) => ({ payloadType: c.pt, name: c.encoding.toLowerCase(), clockRate: c.clockRate, ...(c.remoteFmtp ? { fmtp: c.remoteFmtp } : {}) })),
-        direction: line.direction,
-      });
+      await ctx.relay.setRemote(line.endpointId, remoteOf(m, line.direction));
     }
     // Endpoints of publishers whose lines were disabled.
     for (const old of p.lines) {
