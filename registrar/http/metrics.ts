@@ -69,7 +69,7 @@ function count(n: number | undefined): number {
 
 export class Metrics {
   readonly registry: Registry;
-  private focus: Pick<FocusApi, 'counters'> | undefined;
+  private focus: (Pick<FocusApi, 'counters'> & Partial<Pick<FocusApi, 'list'>>) | undefined;
   private mediaCollector: (() => MediaPacketCounts) | undefined;
   private readonly sipRequests: Counter<'method'>;
   private readonly sipResponses: Counter<'method' | 'status'>;
@@ -121,10 +121,50 @@ export class Metrics {
       },
     });
 
+    // Per meeting (issue 8: a person watching sees each meeting's mode, its last switch and the relay's counters
+    // standing still in P2P). One series per live meeting; they disappear with the meeting.
+    const perMeeting = async () => (self.focus?.list ? await self.focus.list() : []);
+    new Gauge({
+      name: 'sipmeet_meeting_p2p', help: 'Per meeting: 1 while its media is peer-to-peer, 0 while through the relay',
+      labelNames: ['meeting'], registers,
+      async collect() {
+        this.reset();
+        for (const m of await perMeeting()) this.set({ meeting: m.id }, m.mode === 'p2p' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'sipmeet_meeting_last_switch_timestamp_seconds', help: 'Per meeting: when its media mode last switched',
+      labelNames: ['meeting'], registers,
+      async collect() {
+        this.reset();
+        for (const m of await perMeeting()) {
+          const last = m.switches.at(-1);
+          if (last) this.set({ meeting: m.id }, Date.parse(last.at) / 1000);
+        }
+      },
+    });
+    new Gauge({
+      name: 'sipmeet_meeting_relay_packets', help: 'Per meeting: RTP packets the relay received (in) and sent (out) for it',
+      labelNames: ['meeting', 'direction'], registers,
+      async collect() {
+        this.reset();
+        for (const m of await perMeeting()) {
+          let pin = 0;
+          let pout = 0;
+          for (const p of m.participants) for (const s of p.media) {
+            pin += s.packetsIn;
+            pout += s.packetsOut;
+          }
+          this.set({ meeting: m.id, direction: 'in' }, pin);
+          this.set({ meeting: m.id, direction: 'out' }, pout);
+        }
+      },
+    });
+
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'sipmeet_' });
   }
 
-  setFocus(focus: Pick<FocusApi, 'counters'>): void {
+  setFocus(focus: Pick<FocusApi, 'counters'> & Partial<Pick<FocusApi, 'list'>>): void {
     this.focus = focus;
   }
 

@@ -161,3 +161,10 @@ test('two phones go peer-to-peer, a third brings client-server, its leaving brin
     b.stop();
   }
 });
+
+test('/metrics shows each meeting’s mode and relay packet counters', async () => {
+  const text = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
+  assert.match(text, /sipmeet_meeting_p2p\{meeting="conf-p2p"\} [01]/);
+  assert.match(text, /sipmeet_meeting_relay_packets\{meeting="conf-p2p",direction="in"\} \d+/);
+  assert.match(text, /sipmeet_meeting_last_switch_timestamp_seconds\{meeting="conf-p2p"\} \d/);
+});
