@@ -215,8 +215,11 @@ export class MeetingCall extends EventEmitter<CallEvents> {
           this.startStats();
           resolve();
         } else if (s === SessionState.Terminated && this.state === 'inviting') {
-          this.close();
-          reject(this.failure ?? new ClientError('failed', `${this.o.targetText}: the call could not be set up (media negotiation failed)`));
+          // sip.js terminates the session before it calls our onReject with the response: read the failure after.
+          queueMicrotask(() => {
+            this.close();
+            reject(this.failure ?? new ClientError('failed', `${this.o.targetText}: the call could not be set up (media negotiation failed)`));
+          });
         }
       });
       const sending = inviter.invite({

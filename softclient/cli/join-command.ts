@@ -82,6 +82,8 @@ function inMeeting(client: SoftClient, call: MeetingCall, s: JoinSettings, out: 
     const onSignal = () => void call.leave('interrupted');
     const finish = () => {
       stdin?.close();
+      // A paused stdin pipe still holds the event loop open: let go of it so the process can exit.
+      if (stdin) process.stdin.destroy();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       timer?.cancel();
