@@ -201,20 +201,28 @@ export class MeetingCall extends EventEmitter<CallEvents> {
       },
       onMessage: (m: Message) => this.onMessage(m),
     };
-    let contact: string | undefined;
     return new Promise<void>((resolve, reject) => {
+      let fallback: TimerHandle | undefined;
+      // sip.js reports Established before it hands us the 2xx (onAccept): join once we have the 2xx's Contact,
+      // falling back to the dialog's remote target (RFC 3261 §12.1.2: the Contact URI) if onAccept never comes.
+      const finishJoin = (contact: string | undefined) => {
+        fallback?.cancel();
+        if (this.state !== 'inviting' || inviter.state !== SessionState.Established) return;
+        this.transition('joined');
+        const c = contactUri(contact ?? (inviter.dialog ? `<${inviter.dialog.remoteTarget.toString()}>` : undefined));
+        this.joinedInfo = { meeting: c?.uri ?? this.o.targetText, dialled: this.o.targetText, isFocus: c?.isFocus ?? false, name: this.o.name, aor: this.o.aor };
+        this.log.info({ meeting: this.joinedInfo.meeting }, 'joined');
+        this.emit('joined', this.joinedInfo);
+        for (const m of this.pendingMedia.splice(0)) this.emit('media', m);
+        this.subscribeRoster(this.joinedInfo.meeting);
+        this.startStats();
+        resolve();
+      };
       inviter.stateChange.addListener((s) => {
         if (s === SessionState.Established && this.state === 'inviting') {
-          this.transition('joined');
-          const c = contactUri(contact);
-          this.joinedInfo = { meeting: c?.uri ?? this.o.targetText, dialled: this.o.targetText, isFocus: c?.isFocus ?? false, name: this.o.name, aor: this.o.aor };
-          this.log.info({ meeting: this.joinedInfo.meeting }, 'joined');
-          this.emit('joined', this.joinedInfo);
-          for (const m of this.pendingMedia.splice(0)) this.emit('media', m);
-          this.subscribeRoster(this.joinedInfo.meeting);
-          this.startStats();
-          resolve();
+          fallback = this.o.clock.setTimer(1000, () => finishJoin(undefined));
         } else if (s === SessionState.Terminated && this.state === 'inviting') {
+          fallback?.cancel();
           // sip.js terminates the session before it calls our onReject with the response: read the failure after.
           queueMicrotask(() => {
             this.close();
@@ -224,9 +232,7 @@ export class MeetingCall extends EventEmitter<CallEvents> {
       });
       const sending = inviter.invite({
         requestDelegate: {
-          onAccept: (res) => {
-            contact = res.message.getHeader('contact');
-          },
+          onAccept: (res) => finishJoin(res.message.getHeader('contact')),
           onReject: (res) => {
             this.failure = rejection(this.o.targetText, res.message.statusCode ?? 0, res.message.reasonPhrase ?? '');
           },
