@@ -2,7 +2,7 @@
 # Fixed-rate REGISTER load against a sipmeet server started with extra Node flags, for profiling (not a test):
 #   bench/profile-register.sh RATE SECONDS [node flags...]
 # e.g. bench/profile-register.sh 8000 10 --cpu-prof --cpu-prof-dir=/tmp/prof
-#      bench/profile-register.sh 8000 10 --trace-gc
+#      SERVER_OUT=/tmp/gc.txt bench/profile-register.sh 8000 10 --trace-gc
 # Prints the server's CPU time per REGISTER (utime+stime of the process over the sipp run / REGISTERs sent),
 # its RSS and sipp's summary. The server is stopped with SIGINT so --cpu-prof writes its profile.
 set -euo pipefail
@@ -29,4 +29,5 @@ tail -1 "$work/stat.csv" | awk -F';' -v h="$(head -1 "$work/stat.csv")" 'BEGIN{n
   {for(i=1;i<=n;i++) if (H[i] ~ /^(SuccessfulCall|FailedCall|Retransmissions)\(C\)$/) printf "%s=%s ", H[i], $i; print ""}'
 echo "server CPU: $(( (t1 - t0) * 1000000 / hz / calls )) us/REGISTER ($(( (t1 - t0) * 100 / hz / secs ))% of a core), RSS ${rss} kB"
 kill -INT "$srv"; wait "$srv" 2>/dev/null || true; srv=
-cat "$work/server.out" | grep -v '^{' | tail -5 || true
+# SERVER_OUT=file keeps the server's whole output (e.g. --trace-gc lines).
+if [ -n "${SERVER_OUT:-}" ]; then cp "$work/server.out" "$SERVER_OUT"; else grep -v '^{' "$work/server.out" | tail -5 || true; fi

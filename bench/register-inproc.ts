@@ -5,12 +5,13 @@
  * response and drops it. Prints CPU µs per REGISTER, and the heap retained per REGISTER while every server
  * transaction is still inside Timer J (what the process holds at a steady 10k REGISTER/s × 32 s).
  *
- *   node --expose-gc --import tsx bench/register-inproc.ts [N=100000] [AoRs=20000]
+ *   node --expose-gc --max-semi-space-size=64 --import tsx bench/register-inproc.ts [N=100000] [AoRs=20000]
  *   HEAP_SNAPSHOT=/tmp/r.heapsnapshot node --expose-gc --import tsx bench/register-inproc.ts 20000
  *
  * Complements bench/register.ts (the end-to-end sipp figure) and bench/profile-register.sh (a fixed-rate
  * profile of the real server): this one isolates what our code allocates and keeps, with no syscall noise.
  */
+import { PerformanceObserver } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 import { silentLogger } from '../registrar/log.ts';
 import { systemClock } from '../registrar/sip/clock.ts';
@@ -89,6 +90,8 @@ function handle(buf: Buffer): void {
   transactions.receive({ message: req, source, receivedAt: clock.now() });
 }
 
+gc?.();
+const heapStart = process.memoryUsage().heapUsed;
 // Pre-build the datagrams so the loop measures the server's work only (buffers are freed as they are used).
 const bufs: Array<Buffer | undefined> = [];
 for (let i = 0; i < N; i++) bufs.push(register(i));
@@ -112,7 +115,31 @@ console.log(
     `  CPU ${(((cpu.user + cpu.system) / N)).toFixed(2)} µs/REGISTER (wall ${((wall * 1000) / N).toFixed(2)} µs)\n` +
     (gc ? `  retained ${((heap1 - heap0) / N).toFixed(0)} B/REGISTER (heap ${(heap1 / 2 ** 20).toFixed(0)} MiB)` : '  (run with --expose-gc for heap figures)'),
 );
+// Bytes allocated per REGISTER: heap growth over a short run with no GC inside it (needs a young generation
+// big enough for it: run with --max-semi-space-size=64).
+if (gc) {
+  const M = 2000;
+  const batch: Buffer[] = [];
+  for (let i = 0; i < M; i++) batch.push(register(2 * N + i));
+  let gcs = 0;
+  const obs = new PerformanceObserver((list) => { gcs += list.getEntries().length; });
+  obs.observe({ entryTypes: ['gc'] });
+  gc();
+  await new Promise((r) => setTimeout(r, 10));
+  gcs = 0;
+  const a0 = process.memoryUsage().heapUsed;
+  for (let i = 0; i < M; i++) handle(batch[i]!);
+  const a1 = process.memoryUsage().heapUsed;
+  await new Promise((r) => setTimeout(r, 10));
+  obs.disconnect();
+  console.log(`  allocated ${((a1 - a0) / M).toFixed(0)} B/REGISTER` + (gcs > 0 ? ` (a GC ran meanwhile: use --max-semi-space-size=64)` : ''));
+}
 // HEAP_SNAPSHOT=file: a heap snapshot now (every transaction still inside Timer J), for Chrome DevTools.
 if (process.env.HEAP_SNAPSHOT) console.log(`  heap snapshot: ${writeHeapSnapshot(process.env.HEAP_SNAPSHOT)}`);
 transactions.close();
+gc?.();
+if (gc) {
+  const bytes = process.memoryUsage().heapUsed - heapStart;
+  console.log(`  after every transaction ended: ${location.bindingCount} bindings, ${(bytes / location.bindingCount).toFixed(0)} B heap per binding`);
+}
 location.close();

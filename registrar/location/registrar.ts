@@ -33,7 +33,9 @@ import { createResponse, newTag } from '../sip/message/build.ts';
 import { uriEquals } from '../sip/message/uri.ts';
 import { canonicalAor, isAorUri } from './aor.ts';
 import type { Binding, LocationService } from './bindings.ts';
-import { formatContact, instanceIdOf, parseDeltaSeconds, parseQ, regIdOf } from './contact.ts';
+import { instanceIdOf, parseDeltaSeconds, parseQ, regIdOf } from './contact.ts';
+import { StoredBinding } from './binding.ts';
+import { flat } from '../sip/message/lex.ts';
 
 export interface RegistrarOptions {
   readonly location: LocationService;
@@ -151,7 +153,8 @@ export class Registrar {
     if (to.scheme !== 'sip' && to.scheme !== 'sips') return { status: 400, reason: 'To Is Not a SIP URI' };
     if (to.user === undefined) return { status: 400, reason: 'To Has No User Part' };
     if (!this.isLocal(to.host)) return { status: 404, reason: 'Not Found' };
-    const aor = this.aorOf(to)!;
+    // A flat copy: the location table hashes it, and a new AOR's key is stored (binding.ts explains why flat).
+    const aor = flat(this.aorOf(to)!);
 
     // §10.3 step 4: the authenticated identity must be allowed to register this AOR (its own).
     if (ctx.authUser !== undefined && ctx.authUser !== to.user) return { status: 403, reason: 'Forbidden' };
@@ -182,52 +185,59 @@ export class Registrar {
     }
 
     const contacts = parsed.value.contacts;
+    const n = contacts.length;
     // Validate every contact and its expiry first (423 / 400 before any change, §10.3 step 7).
-    const plan: Array<{ contact: NameAddr; expires: number; q: number }> = [];
-    for (const c of contacts) {
+    const grants: number[] = new Array<number>(n);
+    const qs: number[] = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      const c = contacts[i]!;
       const q = parseQ(c.params.get('q'));
       if (q !== undefined && Number.isNaN(q)) return { status: 400, reason: 'Invalid q Value' };
       const requested = parseDeltaSeconds(c.params.get('expires')) ?? headerExpires ?? this.defaultExpires;
       if (requested > 0 && requested < 3600 && requested < this.minExpires) {
         return { status: 423, headers: [['Min-Expires', String(this.minExpires)]] };
       }
-      plan.push({ contact: c, expires: Math.min(requested, this.maxExpires), q: q ?? 1 });
+      grants[i] = Math.min(requested, this.maxExpires);
+      qs[i] = q ?? 1;
     }
 
     // §10.3 step 7: apply to a copy; commit only if every contact succeeded.
     const current = this.location.live(aor);
-    const next: Binding[] = [...current];
-    const touched = new Set<Binding>();
+    const next: Binding[] = current.slice();
+    let added: Binding[] | undefined; // bindings this request created (exempt from the CSeq check below)
     const path = this.pathOf(req);
     const userAgent = req.get('user-agent');
-    for (const { contact, expires, q } of plan) {
+    const callId = req.callId;
+    const cseq = req.cseq.seq;
+    for (let i = 0; i < n; i++) {
+      const contact = contacts[i]!;
+      const expires = grants[i]!;
       const instanceId = instanceIdOf(contact);
       const regId = regIdOf(contact);
-      const idx = next.findIndex((b) => sameBinding(b, contact, instanceId, regId));
+      let idx = -1;
+      for (let k = 0; k < next.length; k++) {
+        if (sameBinding(next[k]!, contact, instanceId, regId)) {
+          idx = k;
+          break;
+        }
+      }
       const existing = idx >= 0 ? next[idx]! : undefined;
-      if (existing && !touched.has(existing) && existing.callId === req.callId && req.cseq.seq <= existing.cseq) {
+      if (existing && !added?.includes(existing) && existing.callId === callId && cseq <= existing.cseq) {
         return { status: 500, reason: 'Out of Order CSeq' };
       }
       if (expires === 0) {
         if (idx >= 0) next.splice(idx, 1);
         continue;
       }
-      const b: Binding = {
-        aor,
-        contact,
-        contactText: formatContact(contact),
-        expiresAt: now + expires * 1000,
-        q,
-        callId: req.callId,
-        cseq: req.cseq.seq,
-        path,
-        ...(instanceId !== undefined ? { instanceId } : {}),
-        ...(regId !== undefined ? { regId } : {}),
-        source: ctx.source,
-        ...(userAgent !== undefined ? { userAgent } : {}),
-        updatedAt: now,
-      };
-      touched.add(b);
+      // Long-lived: the stored binding keeps copies of what it needs, never the request (binding.ts).
+      const b = new StoredBinding(
+        {
+          aor, contact, expiresAt: now + expires * 1000, q: qs[i]!, callId, cseq, path, instanceId, regId,
+          source: ctx.source, userAgent, updatedAt: now,
+        },
+        existing ?? current[0],
+      );
+      (added ??= []).push(b);
       if (idx >= 0) next[idx] = b;
       else next.push(b);
     }
@@ -284,5 +294,7 @@ function sameBinding(
   regId: number | undefined,
 ): boolean {
   if (instanceId !== undefined && regId !== undefined && b.instanceId === instanceId && b.regId === regId) return true;
+  // Identical URI text is the same URI (fast path: a refresh from the same phone; no re-parse of the stored one).
+  if (b instanceof StoredBinding && b.contactUri === contact.uri.raw) return true;
   return uriEquals(b.contact.uri, contact.uri);
 }
