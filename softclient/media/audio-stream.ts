@@ -285,6 +285,11 @@ export class AudioStream {
     this.rtcp.onRtcp(parsed.packets, this.o.clock.now(), buf.length);
   }
 
+  /** Send an RTCP report now, outside the §6.3 schedule (e.g. before reading the peer's view). */
+  sendRtcpNow(): void {
+    if (!this.closed) this.rtcp?.sendReport();
+  }
+
   stats(): AudioStats {
     const meanSquare = this.energy.length ? this.energy.reduce((a, b) => a + b, 0) / this.energy.length : 0;
     const levelDb = meanSquare > 0 ? Math.max(-120, 10 * Math.log10(meanSquare / (32768 * 32768))) : -120;
