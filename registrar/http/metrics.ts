@@ -70,9 +70,14 @@ function count(n: number | undefined): number {
 export class Metrics {
   readonly registry: Registry;
   private focus: (Pick<FocusApi, 'counters'> & Partial<Pick<FocusApi, 'list'>>) | undefined;
-  private mediaCollector: (() => MediaPacketCounts) | undefined;
-  private readonly sipRequests: Counter<'method'>;
-  private readonly sipResponses: Counter<'method' | 'status'>;
+  private mediaCollector: (() => MediaPacketCounts | Promise<MediaPacketCounts>) | undefined;
+  /**
+   * SIP counters on the request path are plain numbers (method label → count; method label → status → count),
+   * handed to prom-client only at scrape time: prom-client's `inc({labels})` builds a label hash string on every
+   * call, which at 10k+ requests/s is measurable (bench/register.ts). Statuses map to their bounded label then.
+   */
+  private readonly requestCounts = new Map<string, number>();
+  private readonly responseCounts = new Map<string, Map<number, number>>();
 
   constructor(opts: MetricsOptions = {}) {
     this.registry = new Registry();
@@ -103,18 +108,28 @@ export class Metrics {
     fromFocus('sipmeet_meetings_ended_total', 'Meetings ended since start', (c) => c.meetingsEnded);
     fromFocus('sipmeet_chat_messages_total', 'Chat messages relayed since start', (c) => c.chatMessages);
 
-    this.sipRequests = new Counter({
+    new Counter({
       name: 'sipmeet_sip_requests_total', help: 'SIP requests received, by method', labelNames: ['method'], registers,
+      collect() {
+        this.reset();
+        for (const [method, n] of self.requestCounts) this.inc({ method }, n);
+      },
     });
-    this.sipResponses = new Counter({
+    new Counter({
       name: 'sipmeet_sip_responses_total', help: 'SIP responses sent, by request method and status',
       labelNames: ['method', 'status'], registers,
+      collect() {
+        this.reset();
+        for (const [method, byStatus] of self.responseCounts) {
+          for (const [status, n] of byStatus) this.inc({ method, status: statusLabel(status) }, n);
+        }
+      },
     });
     new Counter({
       name: 'sipmeet_media_packets_total', help: 'RTP/RTCP packets relayed, by direction (in: from participants)',
       labelNames: ['direction'], registers,
-      collect() {
-        const m = self.mediaCollector?.();
+      async collect() {
+        const m = await self.mediaCollector?.();
         this.reset();
         this.inc({ direction: 'in' }, count(m?.packetsIn));
         this.inc({ direction: 'out' }, count(m?.packetsOut));
@@ -169,16 +184,22 @@ export class Metrics {
   }
 
   /** The relay's packet totals, read at every scrape. */
-  setMediaCollector(fn: () => MediaPacketCounts): void {
+  setMediaCollector(fn: () => MediaPacketCounts | Promise<MediaPacketCounts>): void {
     this.mediaCollector = fn;
   }
 
   countRequest(method: string): void {
-    this.sipRequests.inc({ method: methodLabel(method) });
+    const m = methodLabel(method);
+    this.requestCounts.set(m, (this.requestCounts.get(m) ?? 0) + 1);
   }
 
   countResponse(method: string, status: number): void {
-    this.sipResponses.inc({ method: methodLabel(method), status: statusLabel(status) });
+    const m = methodLabel(method);
+    let byStatus = this.responseCounts.get(m);
+    if (byStatus === undefined) this.responseCounts.set(m, (byStatus = new Map()));
+    // Keyed by the number (bounded: anything outside 100..699 counts once as NaN's label "other").
+    const key = Number.isInteger(status) && status >= 100 && status <= 699 ? status : NaN;
+    byStatus.set(key, (byStatus.get(key) ?? 0) + 1);
   }
 
   /** The exposition text (Prometheus text format 0.0.4). */

@@ -85,12 +85,8 @@ export class SipServer {
     this.counters.requests++;
     if (this.onRequestCounted) {
       this.onRequestCounted(req.method);
-      const count = this.onResponseCounted!;
-      const respond = tx.respond.bind(tx);
-      tx.respond = (res) => {
-        count(req.method, res.status);
-        respond(res);
-      };
+      // Every response the TU gives this transaction is counted (one shared hook, no closure per request).
+      tx.respondHook = this.onResponseCounted;
     }
     try {
       this.route(req, tx);

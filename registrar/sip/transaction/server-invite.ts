@@ -80,6 +80,9 @@ export class ServerInviteTransaction {
   private cancelCb: ((cancel: SipRequest) => void) | undefined;
   private timeoutCb: (() => void) | undefined;
   private transportErrorCb: ((err: Error) => void) | undefined;
+  /** Called with the request's method and the status on every `respond()` (the server core's metrics): one
+   * function shared by all transactions, instead of a closure wrapping `respond` per request. */
+  respondHook: ((method: string, status: number) => void) | undefined = undefined;
 
   constructor(
     private readonly ctx: TransactionContext,
@@ -150,6 +153,7 @@ export class ServerInviteTransaction {
     if (res.kind !== 'response' || !(res.status >= 100 && res.status <= 699)) {
       throw new TypeError(`ServerInviteTransaction.respond: not a 100-699 response`);
     }
+    this.respondHook?.(this.request.method, res.status);
     const status = res.status;
     switch (this.current) {
       case 'Proceeding':

@@ -75,6 +75,9 @@ export class ServerNonInviteTransaction {
   private record: CompletedNonInvite | undefined;
   private sendCb: SendCallback | undefined;
   private transportErrorCb: ((err: Error) => void) | undefined;
+  /** Called with the request's method and the status on every `respond()` (the server core's metrics): one
+   * function shared by all transactions, instead of a closure wrapping `respond` per request. */
+  respondHook: ((method: string, status: number) => void) | undefined = undefined;
 
   constructor(
     private readonly ctx: TransactionContext,
@@ -123,6 +126,7 @@ export class ServerNonInviteTransaction {
     if (res.kind !== 'response' || !(res.status >= 100 && res.status <= 699)) {
       throw new TypeError('ServerNonInviteTransaction.respond: not a 100-699 response');
     }
+    this.respondHook?.(this.request.method, res.status);
     if (this.state === 'Completed' || this.state === 'Terminated') {
       this.ctx.log.warn({ status: res.status, state: this.state, method: this.request.method }, 'TU response discarded in this state');
       return;

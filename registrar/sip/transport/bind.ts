@@ -4,7 +4,8 @@
  * TCP binds the same number, retrying with a fresh UDP port when that TCP port is taken.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, type Server } from 'node:net';
+import { lookup as dnsLookup } from 'node:dns';
+import { createServer, isIP, type Server } from 'node:net';
 import { ipFamily, stripBrackets } from './address.ts';
 import type { TransportProtocol } from './types.ts';
 
@@ -41,7 +42,7 @@ export interface BindError extends Error {
 
 function bindUdp(host: string, port: number): Promise<UdpSocket> {
   const address = stripBrackets(host);
-  const socket = createSocket({ type: ipFamily(address) === 6 ? 'udp6' : 'udp4', reuseAddr: false });
+  const socket = createSocket({ type: ipFamily(address) === 6 ? 'udp6' : 'udp4', reuseAddr: false, lookup: udpLookup });
   return new Promise((resolve, reject) => {
     const onError = (err: BindError) => {
       socket.close();
@@ -53,6 +54,23 @@ function bindUdp(host: string, port: number): Promise<UdpSocket> {
       resolve(socket);
     });
   });
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * dgram resolves the destination of every `send()` through this function. Node's default (`dns.lookup`) answers
+ * an IP literal — all the transport ever sends to (responses go to `received`/the source address, requests to
+ * resolved endpoints) — on `process.nextTick`, deferring each datagram (and allocating a tick) for nothing.
+ * Answered synchronously here; names still go through `dns.lookup`.
+ */
+function udpLookup(hostname: string, options: unknown, cb: LookupCallback): void {
+  const family = isIP(hostname);
+  if (family !== 0) {
+    cb(null, hostname, family);
+    return;
+  }
+  dnsLookup(hostname, options as number, cb);
 }
 
 function bindTcp(host: string, port: number): Promise<Server> {
