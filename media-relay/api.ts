@@ -128,6 +128,8 @@ export interface MediaRelayApi {
   releaseEndpoint(endpointId: string): Promise<void>;
   releaseMeeting(meetingId: string): Promise<void>;
   stats(meetingId: string): Promise<MeetingMediaStats>;
+  /** Packets received/sent/dropped by the relay since it started, all meetings (only ever grows). */
+  mediaTotals(): Promise<{ readonly packetsIn: number; readonly packetsOut: number; readonly dropped: number }>;
   onEvent(handler: (ev: RelayEvent) => void): void;
   close(): Promise<void>;
 }

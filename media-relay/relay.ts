@@ -186,7 +186,17 @@ class RelayImpl implements MediaRelay {
     this.releaseOne(e.ep, e.meeting);
   }
 
+  /** Packets of endpoints already released, so `totals()` only ever grows (a Prometheus counter). */
+  private retired = { packetsIn: 0, packetsOut: 0, dropped: 0 };
+
+  private retire(ep: Endpoint): void {
+    this.retired.packetsIn += ep.packetsIn;
+    this.retired.packetsOut += ep.packetsOut;
+    for (const n of Object.values(ep.dropped)) this.retired.dropped += n;
+  }
+
   private releaseOne(ep: Endpoint, meeting: Meeting): void {
+    this.retire(ep);
     this.endpoints.delete(ep.id);
     this.ssrcs.delete(ep.localSsrc);
     meeting.remove(ep);
@@ -202,6 +212,7 @@ class RelayImpl implements MediaRelay {
     const meeting = this.meetings.get(meetingId);
     if (!meeting) return;
     for (const ep of [...meeting.endpoints.values()]) {
+      this.retire(ep);
       this.endpoints.delete(ep.id);
       this.ssrcs.delete(ep.localSsrc);
     }
@@ -252,10 +263,13 @@ class RelayImpl implements MediaRelay {
     this.lookup(endpointId).ep.rtcp.sendReport();
   }
 
+  async mediaTotals(): Promise<{ packetsIn: number; packetsOut: number; dropped: number }> {
+    const t = this.totals();
+    return { packetsIn: t.packetsIn, packetsOut: t.packetsOut, dropped: t.dropped };
+  }
+
   totals(): ReturnType<MediaRelay['totals']> {
-    let packetsIn = 0;
-    let packetsOut = 0;
-    let dropped = 0;
+    let { packetsIn, packetsOut, dropped } = this.retired;
     for (const { ep } of this.endpoints.values()) {
       packetsIn += ep.packetsIn;
       packetsOut += ep.packetsOut;

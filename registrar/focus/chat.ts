@@ -77,4 +77,7 @@ export function parseCommand(text: string): ChatCommand | undefined {
   return { kind: 'unknown', word };
 }
 
+/** Chat body types the focus accepts (RFC 3428 text/plain, RFC 3862 message/cpim). */
+export const CHAT_ACCEPT = 'text/plain, message/cpim';
+
 export const HELP_TEXT = 'commands: /who (list participants), /end (host only: end the meeting for everyone), /help';

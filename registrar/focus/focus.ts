@@ -16,15 +16,17 @@ import type { DigestAuthenticator } from '../sip/auth/digest.ts';
 import type { MediaRelayApi, RelayEvent, StreamStats } from '../../media-relay/api.ts';
 import { parseSdp, processAnswer, writeSdp } from '../../sdp/index.ts';
 import type { CancelOutcome, CreateOutcome, FocusApi } from './api.ts';
-import { chatText, cpimChat, type ChatMessage, HELP_TEXT, parseCommand, plainChat } from './chat.ts';
+import { ChatRelay } from './chat-relay.ts';
+import { CHAT_ACCEPT } from './chat.ts';
 import { DEFAULT_MEETING_ID_PATTERN, FACTORY_USER, freshMeetingId, isMeetingId } from './meeting-id.ts';
 import { type EndReason, Meeting } from './meeting.ts';
 import { applyAgreed, negotiateOffer } from './media-session.ts';
-import { Participant } from './participant.ts';
+import { contactOf, hasFeature, Participant } from './participant.ts';
 import { MULTI_VIDEO_FEATURE, syncVideoLines, type VideoLinesContext } from './video-lines.ts';
 import { P2pController } from './p2p.ts';
 import type { P2pPolicy } from './meeting.ts';
-import type { MeetingView, ParticipantView } from './views.ts';
+import type { MeetingView } from './views.ts';
+import { meetingView } from './view-builder.ts';
 
 export interface FocusOptions {
   dialogs: DialogLayer;
@@ -58,7 +60,6 @@ export const REASON_MEDIA_TIMEOUT = 'Q.850;cause=102;text="No media received for
 export const REASON_SHUTDOWN = 'Q.850;cause=16;text="Server shutting down"';
 
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, UPDATE, INFO, SUBSCRIBE, NOTIFY';
-const CHAT_ACCEPT = 'text/plain, message/cpim';
 
 export class Focus implements FocusApi {
   private readonly meetings = new Map<string, Meeting>();
@@ -69,6 +70,7 @@ export class Focus implements FocusApi {
   private readonly log: Logger;
   private readonly stats = { meetingsCreated: 0, meetingsEnded: 0, chatMessages: 0 };
   private readonly p2p: P2pController;
+  private readonly chat: ChatRelay;
   /** Claims hook for SubscriptionHandler (roster), set by the server wiring. */
   onSubscribe: ((meeting: Meeting, req: SipRequest, tx: ServerTransaction) => void) | undefined;
 
@@ -88,6 +90,14 @@ export class Focus implements FocusApi {
       logger: opts.logger,
       defaultPolicy: opts.p2p ?? 'off',
       changed: (id) => this.rosterChanged(id),
+    });
+    this.chat = new ChatRelay({
+      dialogs: opts.dialogs,
+      clock: opts.clock,
+      logger: this.log,
+      authenticate: (req, tx) => this.authenticate(req, tx),
+      endMeeting: (m) => this.endMeeting(m, 'cancelled'),
+      counted: () => void this.stats.chatMessages++,
     });
     opts.relay.onEvent((ev) => this.onRelayEvent(ev));
   }
@@ -266,7 +276,7 @@ export class Focus implements FocusApi {
   private async inDialog(meeting: Meeting, p: Participant, req: SipRequest, tx: ServerTxPort): Promise<void> {
     switch (req.method) {
       case 'MESSAGE':
-        return this.chatFrom(meeting, p, req, tx);
+        return this.chat.fromParticipant(meeting, p, req, tx);
       case 'INVITE':
         return this.reinvite(meeting, p, req, tx);
       case 'UPDATE':
@@ -363,59 +373,7 @@ export class Focus implements FocusApi {
       tx.respond(createResponse(req, 403, `Forbidden - not a participant of ${id}`, { toTag: newTag() }));
       return;
     }
-    void this.chatFrom(meeting, p, req, tx, newTag());
-  }
-
-  private async chatFrom(meeting: Meeting, p: Participant, req: SipRequest, tx: ServerTxPort, toTag = p.dialog?.id.localTag): Promise<void> {
-    const ok = (headers: Array<readonly [string, string]> = []) => tx.respond(createResponse(req, 200, 'OK', { ...(toTag ? { toTag } : {}), headers }));
-    const t = chatText(req.contentType, req.body);
-    if (!t.ok) {
-      tx.respond(createResponse(req, 415, `Unsupported Media Type - ${t.reason}`, { ...(toTag ? { toTag } : {}), headers: [['Accept', CHAT_ACCEPT]] }));
-      return;
-    }
-    const cmd = parseCommand(t.text);
-    if (cmd?.kind === 'end') {
-      if (p.aor !== meeting.creatorAor) {
-        tx.respond(createResponse(req, 403, 'Forbidden - only the host can end the meeting', toTag ? { toTag } : {}));
-        return;
-      }
-      if (!this.authenticate(req, tx).ok) return;
-      ok();
-      this.log.info({ meeting: meeting.id, by: p.aor }, 'meeting ended by the host (chat command)');
-      await this.endMeeting(meeting, 'cancelled');
-      return;
-    }
-    if (cmd) {
-      ok();
-      const reply =
-        cmd.kind === 'who'
-          ? `in ${meeting.id}: ${meeting.present().map((x) => `${x.displayName} <${x.aor}>${x.aor === meeting.creatorAor ? ' (host)' : ''}`).join(', ')}`
-          : cmd.kind === 'help'
-            ? HELP_TEXT
-            : `unknown command /${cmd.word}; ${HELP_TEXT}`;
-      this.sendText(p, reply);
-      return;
-    }
-    ok();
-    this.stats.chatMessages++;
-    const msg: ChatMessage = { fromName: p.displayName, fromAor: p.aor, at: this.o.clock.wallNow(), text: t.text };
-    for (const other of meeting.present()) {
-      if (other === p || !other.dialog) continue;
-      const body = other.wantsCpim ? cpimChat(msg, meeting.uri) : plainChat(msg);
-      const contentType = other.wantsCpim ? 'message/cpim' : 'text/plain;charset=utf-8';
-      this.o.dialogs
-        .request(other.dialog, 'MESSAGE', { body, contentType })
-        .then((res) => {
-          if (res.status >= 300) this.log.info({ meeting: meeting.id, to: other.id, status: res.status }, 'chat not delivered');
-        })
-        .catch((err: Error) => this.log.info({ meeting: meeting.id, to: other.id, err: err.message }, 'chat not delivered'));
-    }
-  }
-
-  /** A notice from the focus itself to one participant. */
-  private sendText(p: Participant, text: string): void {
-    if (!p.dialog) return;
-    this.o.dialogs.request(p.dialog, 'MESSAGE', { body: text, contentType: 'text/plain;charset=utf-8' }).catch(() => undefined);
+    void this.chat.fromParticipant(meeting, p, req, tx, newTag());
   }
 
   // ---- Life cycle -----------------------------------------------------------------------------------------
@@ -600,25 +558,6 @@ export class Focus implements FocusApi {
     return 'ended';
   }
 
-  /** Media packets through the relay for every live meeting (for /metrics). Cached: refreshed on each call. */
-  mediaTotals(): { packetsIn: number; packetsOut: number } {
-    void this.refreshMediaTotals();
-    return this.lastMediaTotals;
-  }
-
-  private lastMediaTotals = { packetsIn: 0, packetsOut: 0 };
-
-  private async refreshMediaTotals(): Promise<void> {
-    let packetsIn = 0;
-    let packetsOut = 0;
-    for (const id of this.meetings.keys()) {
-      const s = await this.o.relay.stats(id).catch(() => undefined);
-      packetsIn += s?.packetsIn ?? 0;
-      packetsOut += s?.packetsOut ?? 0;
-    }
-    this.lastMediaTotals = { packetsIn, packetsOut };
-  }
-
   /** Per-meeting override of the P2P policy (HTTP API). */
   setP2pPolicy(id: string, policy: P2pPolicy): boolean {
     const m = this.meetings.get(id);
@@ -641,58 +580,11 @@ export class Focus implements FocusApi {
   }
 
   private viewWith(m: Meeting, stats: Map<string, StreamStats>): MeetingView {
-    const participants: ParticipantView[] = m.present().map((p) => ({
-      id: p.id,
-      displayName: p.displayName,
-      aor: p.aor,
-      contact: p.contact,
-      joinedAt: new Date(p.joinedAt).toISOString(),
-      state: p.state,
-      media: p.lines
-        .filter((l) => l.kind === 'audio' || l.kind === 'video')
-        .map((l) => {
-          const s = l.endpointId ? stats.get(l.endpointId) : undefined;
-          return {
-            kind: l.kind as 'audio' | 'video',
-            label: l.label,
-            codec: l.codec,
-            direction: l.direction,
-            packetsIn: s?.packetsIn ?? 0,
-            bytesIn: s?.bytesIn ?? 0,
-            packetsOut: s?.packetsOut ?? 0,
-            bytesOut: s?.bytesOut ?? 0,
-            packetsLost: s?.packetsLost ?? 0,
-            jitterMs: s?.jitterMs ?? 0,
-            rttMs: s?.rttMs,
-          };
-        }),
-    }));
-    return {
-      id: m.id,
-      uri: m.uri,
-      creator: { aor: m.creatorAor, displayName: m.creatorName },
-      createdAt: new Date(m.createdAt).toISOString(),
-      state: m.state,
-      mode: m.mode,
-      p2p: this.p2p.policy(m),
-      switches: [...m.switches],
-      participants,
-    };
+    return meetingView(m, stats, this.p2p.policy(m));
   }
 
   /** Server shutdown: end every meeting (BYE to everyone). */
   async close(): Promise<void> {
     await Promise.all([...this.meetings.values()].map((m) => this.endMeeting(m, 'shutdown')));
   }
-}
-
-/** RFC 3840 §9: a feature parameter on the Contact (`;+sipmeet.video-streams`). */
-function hasFeature(req: SipRequest, feature: string): boolean {
-  const c = req.contacts();
-  return c.ok && !c.value.star && c.value.contacts.some((x) => x.params.has(feature));
-}
-
-function contactOf(req: SipRequest): string | undefined {
-  const c = req.contacts();
-  return c.ok && !c.value.star && c.value.contacts[0] ? c.value.contacts[0].uri.raw : undefined;
 }

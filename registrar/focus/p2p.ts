@@ -18,7 +18,7 @@
  */
 import type { MediaRelayApi } from '../../media-relay/api.ts';
 import type { Logger } from '../log.ts';
-import type { Clock } from '../sip/clock.ts';
+import type { Clock, TimerHandle } from '../sip/clock.ts';
 import type { DialogLayer } from '../sip/dialog/dialog-layer.ts';
 import {
   disabledMedia,
@@ -86,7 +86,21 @@ export function mapInto(source: SessionDescription, layout: readonly MediaDescri
   return { ...source, origin, connection: source.connection, direction: undefined, media, other: { ...source.other } };
 }
 
+/** How one switch attempt ended: done, refused by a phone (stay), or met a 491 (retry, RFC 3261 §14.1). */
+type SwitchOutcome = 'switched' | 'refused' | 'glare';
+
+/** Consecutive 491s after which the focus stops retrying a switch (until the next membership change). */
+const MAX_GLARE_RETRIES = 5;
+
+/** How long two participants must have been connected (no change of membership) before CS → P2P starts. */
+export const P2P_SETTLE_MS = 0;
+
 export class P2pController {
+  /** Consecutive 491s per meeting. */
+  private readonly glares = new WeakMap<Meeting, number>();
+  /** A pending CS → P2P switch waiting for the pair to settle. */
+  private readonly settling = new WeakMap<Meeting, TimerHandle>();
+
   constructor(private readonly ctx: P2pContext) {}
 
   policy(meeting: Meeting): P2pPolicy {
@@ -101,21 +115,46 @@ export class P2pController {
     return ok ? 'p2p' : 'cs';
   }
 
-  /** Re-evaluate after any change of membership or media (serialised per meeting). */
-  evaluate(meeting: Meeting, reason: string): void {
+  /**
+   * Re-evaluate after any change of membership or media (serialised per meeting). CS → P2P waits until the pair has
+   * been settled for P2P_SETTLE_MS (`settled` = that wait is over); P2P → CS goes at once (before the third is
+   * connected to anyone).
+   */
+  evaluate(meeting: Meeting, reason: string, settled = false): void {
     if (meeting.state === 'ended') return;
     if (meeting.switching) {
       meeting.switchAgain = true;
       return;
     }
     const want = this.target(meeting);
+    if (want !== 'p2p') {
+      this.settling.get(meeting)?.cancel();
+      this.settling.delete(meeting);
+    }
     if (want === meeting.mode) return;
+    // Flow I needs both dialogs idle. Phones often re-INVITE right after joining (Linphone 5.1 does ~30 ms after its
+    // ACK, to update its conference view); a re-INVITE of ours crossing theirs is glare (491 both ways, RFC 3261
+    // §14.1) — and Linphone ends its call on a 491 to that re-INVITE. So the pair must be settled first.
+    if (want === 'p2p' && !settled) {
+      if (!this.settling.has(meeting)) {
+        this.settling.set(
+          meeting,
+          this.ctx.clock.setTimer(P2P_SETTLE_MS, () => {
+            this.settling.delete(meeting);
+            this.evaluate(meeting, reason, true);
+          }),
+        );
+      }
+      return;
+    }
     meeting.switching = true;
     const started = this.ctx.clock.now();
     const run = want === 'p2p' ? this.toP2p(meeting) : this.toCs(meeting);
     void run
-      .then((done) => {
-        if (done) {
+      .then((outcome) => {
+        if (outcome === "glare") void 0;
+        else if (outcome === 'switched') this.glares.delete(meeting);
+        if (outcome === 'switched') {
           const from = meeting.mode;
           meeting.mode = want;
           meeting.switches.push({ at: new Date(this.ctx.clock.wallNow()).toISOString(), from, to: want, reason, tookMs: Math.round(this.ctx.clock.now() - started) });
@@ -134,17 +173,36 @@ export class P2pController {
       });
   }
 
-  /** RFC 3725 Flow I between the two participants. Returns false (still CS) when a step is refused. */
-  private async toP2p(meeting: Meeting): Promise<boolean> {
+  /**
+   * RFC 3261 §14.1: a 491 to our re-INVITE (the phone sent its own re-INVITE at the same moment — Linphone re-INVITEs
+   * right after joining a conference) means "try again after T", T random in 0–2 s when we are not the owner of the
+   * Call-ID (the phone dialled in, it chose the Call-ID). Re-evaluated then, at most MAX_GLARE_RETRIES times in a row.
+   */
+  private retryAfterGlare(meeting: Meeting, reason: string): void {
+    const n = (this.glares.get(meeting) ?? 0) + 1;
+    this.glares.set(meeting, n);
+    if (n > MAX_GLARE_RETRIES) {
+      this.ctx.logger.warn({ component: 'focus', meeting: meeting.id, glares: n }, 'mode switch: 491 again, giving up until the next change');
+      this.glares.delete(meeting);
+      return;
+    }
+    const ms = Math.floor(Math.random() * 201) * 10; // 0–2 s in units of 10 ms
+    this.ctx.logger.info({ component: 'focus', meeting: meeting.id, retryInMs: ms }, 'mode switch met a 491 (glare): retrying');
+    this.ctx.clock.setTimer(ms, () => this.evaluate(meeting, reason, true));
+  }
+
+  /** RFC 3725 Flow I between the two participants: 'refused' (still CS) when a step is refused, 'glare' on a 491. */
+  private async toP2p(meeting: Meeting): Promise<SwitchOutcome> {
     const [a, b] = meeting.present() as [Participant, Participant];
-    if (!a.dialog || !b.dialog || !a.localSdp || !b.localSdp || !a.localOrigin || !b.localOrigin) return false;
+    if (!a.dialog || !b.dialog || !a.localSdp || !b.localSdp || !a.localOrigin || !b.localOrigin) return 'refused';
     // 1. Ask A for a fresh offer: re-INVITE without SDP; A's 2xx carries the offer, our ACK the answer.
     const resA = await this.ctx.dialogs.request(a.dialog, 'INVITE', { manualAck: true });
-    if (resA.status < 200 || resA.status >= 300) return false;
+    if (resA.status === 491) return 'glare';
+    if (resA.status < 200 || resA.status >= 300) return 'refused';
     const offerA = parseSdp(resA.body);
     if (!offerA.ok) {
       this.ctx.dialogs.ack(a.dialog, resA, { body: writeSdp(a.localSdp), contentType: 'application/sdp' });
-      return false;
+      return 'refused';
     }
     // 2. Offer it to B in B's own m= line layout, under the focus's o= toward B.
     const originB = nextVersion(b.localOrigin);
@@ -157,7 +215,7 @@ export class P2pController {
       this.ctx.dialogs.ack(a.dialog, resA, { body: writeSdp({ ...a.localSdp, origin: originA }), contentType: 'application/sdp' });
       a.localOrigin = originA;
       b.localOrigin = originB;
-      return false;
+      return resB.status === 491 ? 'glare' : 'refused';
     }
     // 3. B's answer goes to A in the ACK (A's layout), under the focus's o= toward A.
     const answerA = mapInto(answerB.value, offerA.value.media, originA);
@@ -170,30 +228,33 @@ export class P2pController {
     b.localOrigin = originB;
     a.remoteSdp = offerA.value;
     b.remoteSdp = answerB.value;
-    return true;
+    return 'switched';
   }
 
   /** Back to the relay: each participant is offered our client-server description again (new o= version). */
-  private async toCs(meeting: Meeting): Promise<boolean> {
+  private async toCs(meeting: Meeting): Promise<SwitchOutcome> {
     const legs = meeting.present().filter((p) => p.csSdp && p.dialog?.state === 'confirmed');
     const results = await Promise.all(legs.map((p) => this.backToRelay(p)));
-    return results.every(Boolean);
+    // A leg that met a 491 keeps its csSdp: the retry re-INVITEs only the legs still in P2P.
+    if (results.includes('glare')) return 'glare';
+    return results.every((r) => r === 'switched') ? 'switched' : 'refused';
   }
 
-  private async backToRelay(p: Participant): Promise<boolean> {
+  private async backToRelay(p: Participant): Promise<SwitchOutcome> {
     const cs = p.csSdp!;
     const origin = nextVersion(p.localOrigin!);
     const offer = { ...cs, origin };
     const res = await this.ctx.dialogs.request(p.dialog!, 'INVITE', { body: writeSdp(offer), contentType: 'application/sdp' });
     p.localOrigin = origin;
-    if (res.status < 200 || res.status >= 300) return false;
+    if (res.status === 491) return 'glare';
+    if (res.status < 200 || res.status >= 300) return 'refused';
     const answer = parseSdp(res.body);
     const agreed = answer.ok ? processAnswer(offer, answer.value) : undefined;
-    if (!answer.ok || !agreed?.ok) return false;
+    if (!answer.ok || !agreed?.ok) return 'refused';
     await applyAgreed(this.ctx.relay, p.lines, agreed.value);
     p.localSdp = offer;
     p.remoteSdp = answer.value;
     p.csSdp = undefined;
-    return true;
+    return 'switched';
   }
 }

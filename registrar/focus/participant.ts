@@ -5,6 +5,7 @@ import type { Direction, MediaKind } from '../../media-relay/api.ts';
 import type { TimerHandle } from '../sip/clock.ts';
 import type { Dialog } from '../sip/dialog/dialog.ts';
 import type { Origin, SessionDescription } from '../../sdp/index.ts';
+import type { SipRequest } from '../sip/message/types.ts';
 import { type ParticipantState, participantTransition } from './state.ts';
 
 /** One m= line of the participant's session, as negotiated. */
@@ -96,4 +97,15 @@ export class Participant {
   endpointIds(): string[] {
     return this.lines.flatMap((l) => (l.endpointId ? [l.endpointId] : []));
   }
+}
+
+/** RFC 3840 §9: a feature parameter on the Contact (`;+sipmeet.video-streams`). */
+export function hasFeature(req: SipRequest, feature: string): boolean {
+  const c = req.contacts();
+  return c.ok && !c.value.star && c.value.contacts.some((x) => x.params.has(feature));
+}
+
+export function contactOf(req: SipRequest): string | undefined {
+  const c = req.contacts();
+  return c.ok && !c.value.star && c.value.contacts[0] ? c.value.contacts[0].uri.raw : undefined;
 }

@@ -124,7 +124,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger, opts: Start
   });
   focus.onSubscribe = (meeting, req, tx) => void roster.handleSubscribe(meeting.id, req, tx);
   metrics.setFocus(focus);
-  metrics.setMediaCollector(() => focus.mediaTotals());
+  metrics.setMediaCollector(() => relay.mediaTotals());
   let http;
   try {
     http = await startHttpServer({ host: cfg.host, port: cfg.httpPort, focus, metrics, logger, ...(httpAuth ? { auth: httpAuth } : {}) });

@@ -48,6 +48,9 @@ export class RelayDouble implements MediaRelayApi {
   async stats(meetingId: string): Promise<MeetingMediaStats> {
     return { meetingId, streams: [], packetsIn: 0, packetsOut: 0 };
   }
+  async mediaTotals() {
+    return { packetsIn: 0, packetsOut: 0, dropped: 0 };
+  }
   onEvent(handler: (ev: RelayEvent) => void): void {
     this.handler = handler;
   }
