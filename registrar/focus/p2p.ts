@@ -93,7 +93,7 @@ type SwitchOutcome = 'switched' | 'refused' | 'glare';
 const MAX_GLARE_RETRIES = 5;
 
 /** How long two participants must have been connected (no change of membership) before CS → P2P starts. */
-export const P2P_SETTLE_MS = 0;
+export const P2P_SETTLE_MS = 1500;
 
 export class P2pController {
   /** Consecutive 491s per meeting. */
@@ -152,7 +152,7 @@ export class P2pController {
     const run = want === 'p2p' ? this.toP2p(meeting) : this.toCs(meeting);
     void run
       .then((outcome) => {
-        if (outcome === "glare") void 0;
+        if (outcome === 'glare') this.retryAfterGlare(meeting, reason);
         else if (outcome === 'switched') this.glares.delete(meeting);
         if (outcome === 'switched') {
           const from = meeting.mode;
