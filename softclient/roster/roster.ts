@@ -10,6 +10,8 @@
 import { child, children, parseXml, textOf, type XmlElement } from './xml-tree.ts';
 
 export interface RosterMedia {
+  /** RFC 4575 §5.7.1 media `id` (sipmeet writes `<participant id>-<m-line index>`). */
+  readonly id: string | undefined;
   readonly type: string;
   /** Direction from the participant's side: recvonly = mic/camera off. */
   readonly status: string | undefined;
@@ -35,6 +37,10 @@ export interface RosterChange {
   readonly changed: readonly RosterUser[];
   /** A partial document skipped a version (RFC 4575 §4.6). */
   readonly gap: boolean;
+  /** The focus's media mode ('cs' | 'p2p'), from its `<media-mode>` extension element, when it sends one. */
+  readonly mode: string | undefined;
+  /** AOR of the active speaker, from the focus's `<active-speaker>` extension element, when it sends one. */
+  readonly activeSpeaker: string | undefined;
 }
 
 export type RosterUpdate = { readonly ok: true; readonly change: RosterChange | undefined } | { readonly ok: false; readonly error: string };
@@ -49,7 +55,7 @@ function userOf(el: XmlElement): RosterUser {
     roles: children(child(el, 'roles'), 'entry').map((e) => textOf(e) ?? ''),
     status: textOf(child(first, 'status')),
     media: endpoints.flatMap((ep) =>
-      children(ep, 'media').map((m) => ({ type: textOf(child(m, 'type')) ?? '', status: textOf(child(m, 'status')), label: textOf(child(m, 'label')) })),
+      children(ep, 'media').map((m) => ({ id: m.attrs.get('id'), type: textOf(child(m, 'type')) ?? '', status: textOf(child(m, 'status')), label: textOf(child(m, 'label')) })),
     ),
   };
 }
@@ -61,6 +67,9 @@ function same(a: RosterUser, b: RosterUser): boolean {
 export class Roster {
   private users = new Map<string, RosterUser>();
   private version = -1;
+  /** sipmeet extension elements inside <conference-state> (sent with every document). */
+  mode: string | undefined;
+  activeSpeaker: string | undefined;
 
   get list(): RosterUser[] {
     return [...this.users.values()];
@@ -85,10 +94,18 @@ export class Roster {
     }
     this.users = next;
     this.version = version;
+    // The focus sends <conference-state> in every document, partial ones included; without it nothing changes.
+    const state = child(doc, 'conference-state');
+    const previous = { mode: this.mode, activeSpeaker: this.activeSpeaker };
+    if (state) {
+      this.mode = textOf(child(state, 'media-mode')) ?? this.mode;
+      this.activeSpeaker = textOf(child(state, 'active-speaker')) || undefined;
+    }
+    const extChanged = previous.mode !== this.mode || previous.activeSpeaker !== this.activeSpeaker;
     const joined = [...next.values()].filter((u) => !before.has(u.aor));
     const left = [...before.values()].filter((u) => !next.has(u.aor));
     const changed = [...next.values()].filter((u) => before.has(u.aor) && !same(before.get(u.aor)!, u));
-    if (joined.length === 0 && left.length === 0 && changed.length === 0 && before.size > 0) return { ok: true, change: undefined };
-    return { ok: true, change: { version, users: this.list, joined, left, changed, gap } };
+    if (joined.length === 0 && left.length === 0 && changed.length === 0 && !extChanged && before.size > 0) return { ok: true, change: undefined };
+    return { ok: true, change: { version, users: this.list, joined, left, changed, gap, mode: this.mode, activeSpeaker: this.activeSpeaker } };
   }
 }
