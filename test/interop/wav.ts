@@ -14,8 +14,23 @@ export interface Wav {
   readonly samples: Int16Array;
 }
 
+export interface WavReadOptions {
+  /** The file is still being written: read up to its current end whatever its header says. */
+  live?: boolean;
+  /** With `live`: the format of a file whose header is not written yet (all zeros), e.g. linphonec's. */
+  assume?: { sampleRate: number; channels: number };
+}
+
 /** Parse a RIFF/WAVE buffer with 16-bit PCM (format 1, or 0xFFFE extensible with PCM inside). */
-export function parseWav(buf: Buffer): Wav {
+export function parseWav(buf: Buffer, opts: WavReadOptions = {}): Wav {
+  // linphonec's recorder writes a zeroed 44-byte header and fills it in when it closes the file.
+  if (opts.live && opts.assume && buf.length >= 44 && buf.subarray(0, 44).every((b) => b === 0)) {
+    const { sampleRate, channels } = opts.assume;
+    const frames = Math.floor((buf.length - 44) / (2 * channels));
+    const samples = new Int16Array(frames);
+    for (let i = 0; i < frames; i++) samples[i] = buf.readInt16LE(44 + i * 2 * channels);
+    return { sampleRate, channels, samples };
+  }
   if (buf.length < 12 || buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE') {
     throw new Error(`not a RIFF/WAVE file (${buf.length} bytes)`);
   }
@@ -31,7 +46,8 @@ export function parseWav(buf: Buffer): Wav {
       if (!fmt) throw new Error('WAV: data chunk before fmt chunk');
       if ((fmt.format !== 1 && fmt.format !== 0xfffe) || fmt.bits !== 16) throw new Error(`WAV: only 16-bit PCM is read (format ${fmt.format}, ${fmt.bits} bits)`);
       // An unfinished file (recorder killed): size 0 or past the end → everything up to the end of the file.
-      const end = size === 0 || body + size > buf.length ? buf.length : body + size;
+      // A file still being written (`live`): its header sizes may be stale → everything up to the end of the file.
+      const end = opts.live || size === 0 || body + size > buf.length ? buf.length : body + size;
       const frame = 2 * fmt.channels;
       const frames = Math.floor((end - body) / frame);
       const samples = new Int16Array(frames);
@@ -43,8 +59,8 @@ export function parseWav(buf: Buffer): Wav {
   throw new Error('WAV: no data chunk');
 }
 
-export function readWav(path: string): Wav {
-  return parseWav(readFileSync(path));
+export function readWav(path: string, opts: WavReadOptions = {}): Wav {
+  return parseWav(readFileSync(path), opts);
 }
 
 /** A 16-bit PCM WAV of `samples` (mono). */
