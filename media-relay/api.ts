@@ -100,6 +100,14 @@ export interface StreamStats {
   readonly rttMs?: number;
   /** Wall-clock ms of the last packet received, if any. */
   readonly lastPacketAt?: number;
+  /** Wall-clock ms of the participant's last RTCP SR/RR, if any. */
+  readonly lastReportAt?: number;
+  /**
+   * Report blocks the participant sent about sources other than the relay (RFC 3550 §6.4: only for sources it
+   * heard). In peer-to-peer mode, where its RTCP still comes to the relay (RFC 3605 a=rtcp), they prove that the
+   * other phone's media reaches it.
+   */
+  readonly peerReportBlocks?: number;
   /** Where media is latched (symmetric RTP), once it is. */
   readonly latchedTo?: { readonly address: string; readonly port: number };
 }

@@ -372,6 +372,8 @@ export class Endpoint {
       localSsrc: this.localSsrc,
       ...(this.rtcp.rttMs === undefined ? {} : { rttMs: this.rtcp.rttMs }),
       ...(this.rtcp.remoteReception === undefined ? {} : { remoteReception: this.rtcp.remoteReception }),
+      ...(this.rtcp.lastReportAt === undefined ? {} : { lastReportAt: this.rtcp.lastReportAt }),
+      peerReportBlocks: this.rtcp.foreignBlocks,
       ...(this.lastPacketWallMs === undefined ? {} : { lastPacketAt: this.lastPacketWallMs }),
       ...(this.rtpLatch === undefined ? {} : { latchedTo: this.rtpLatch }),
     };

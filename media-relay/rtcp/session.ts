@@ -49,6 +49,12 @@ export class RtcpSession {
   readonly sources = new Map<number, ReceiverStats>();
   rttMs: number | undefined;
   remoteReception: RemoteReception | undefined;
+  /**
+   * The participant's latest RTCP report (wall ms) and how many of its report blocks were about sources other than
+   * the relay: in peer-to-peer mode those are the other phone's stream, i.e. proof that direct media arrives.
+   */
+  lastReportAt: number | undefined;
+  foreignBlocks = 0;
   reportsSent = 0;
   private avgRtcpSize = 100;
   private initial = true;
@@ -85,8 +91,13 @@ export class RtcpSession {
   }
 
   private onReports(reports: readonly ReportBlock[]): void {
+    this.lastReportAt = this.o.clock.wallNow();
     for (const b of reports) {
-      if (b.ssrc !== this.o.localSsrc) continue;
+      if (b.ssrc !== this.o.localSsrc) {
+        // RFC 3550 §6.4: a block is only sent for a source heard since the last report.
+        this.foreignBlocks++;
+        continue;
+      }
       this.remoteReception = { fractionLost: b.fractionLost, cumulativeLost: b.cumulativeLost, jitter: b.jitter };
       const a = ntpMiddle32(ntpFromWallMs(this.o.clock.wallNow()));
       const rtt = rttMs(a, b.lastSr, b.delaySinceLastSr);

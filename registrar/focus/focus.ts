@@ -52,6 +52,8 @@ export interface FocusOptions {
   probeIntervalMs?: number;
   /** Server-wide peer-to-peer policy (`--p2p`): 'auto' = P2P while exactly two participants. Default 'off'. */
   p2p?: P2pPolicy;
+  /** How long after a switch to P2P the phones' RTCP must show direct media arrives. Default 8 s. */
+  p2pVerifyMs?: number;
 }
 
 /** RFC 3326 Reason header values for the BYEs the focus sends. */
@@ -84,6 +86,8 @@ export class Focus implements FocusApi {
     };
     this.log = opts.logger.child({ component: 'focus' });
     this.p2p = new P2pController({
+      mediaAddress: opts.mediaAddress,
+      ...(opts.p2pVerifyMs !== undefined ? { verifyMs: opts.p2pVerifyMs } : {}),
       dialogs: opts.dialogs,
       relay: opts.relay,
       clock: opts.clock,

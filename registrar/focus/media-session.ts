@@ -78,6 +78,7 @@ export async function negotiateOffer(input: NegotiationInput): Promise<Negotiati
   // Allocate (or keep) one relay endpoint per accepted line.
   const prevByIndex = new Map((input.previous?.lines ?? []).map((l) => [l.index, l]));
   const ports: Array<number | undefined> = [];
+  const rtcpPorts: Array<number | undefined> = [];
   const endpoints = new Map<number, { endpointId: string; fresh: boolean }>();
   try {
     for (const m of dry.media) {
@@ -86,6 +87,7 @@ export async function negotiateOffer(input: NegotiationInput): Promise<Negotiati
       if (prev?.endpointId && prev.kind === m.type) {
         endpoints.set(m.index, { endpointId: prev.endpointId, fresh: false });
         ports[m.index] = prev.rtpPort;
+        rtcpPorts[m.index] = prev.rtcpPort;
         continue;
       }
       const alloc = await input.relay.allocateEndpoint({
@@ -96,6 +98,7 @@ export async function negotiateOffer(input: NegotiationInput): Promise<Negotiati
       });
       endpoints.set(m.index, { endpointId: alloc.endpointId, fresh: true });
       ports[m.index] = alloc.rtpPort;
+      rtcpPorts[m.index] = alloc.rtcpPort;
     }
   } catch (err) {
     await releaseFresh(input.relay, endpoints);
@@ -125,6 +128,7 @@ export async function negotiateOffer(input: NegotiationInput): Promise<Negotiati
         label,
         endpointId: ep.endpointId,
         rtpPort: ports[m.index],
+        rtcpPort: rtcpPorts[m.index],
         codec: m.codec.encoding,
         direction,
         ...(subscribeTo !== undefined && !ep.fresh ? { subscribeTo } : {}),

@@ -37,6 +37,10 @@ import { applyAgreed } from './media-session.ts';
 import type { MeetingMode } from './views.ts';
 
 export interface P2pContext {
+  /** The relay's media address (RTCP of both phones keeps going there in P2P, RFC 3605). */
+  mediaAddress: string;
+  /** How long after a switch to P2P the phones' RTCP must show they hear each other. Default 8 s. */
+  verifyMs?: number;
   dialogs: DialogLayer;
   relay: MediaRelayApi;
   clock: Clock;
@@ -95,6 +99,26 @@ const MAX_GLARE_RETRIES = 5;
 /** How long two participants must have been connected (no change of membership) before CS → P2P starts. */
 export const P2P_SETTLE_MS = 1500;
 
+function pairKey(ps: readonly Participant[]): string {
+  return ps.map((p) => p.id).sort().join('+');
+}
+
+/**
+ * RFC 3605: the phone sends its RTCP for the audio line to its relay endpoint instead of the other phone, so the
+ * relay can tell whether direct media arrives (watchDirectMedia). `layout` = the slots of `sd` when they differ from
+ * the participant's own lines (an answer in the layout of the participant's offer).
+ */
+function withRtcpToRelay(sd: SessionDescription, p: Participant, mediaAddress: string, layout?: readonly MediaDescription[]): SessionDescription {
+  const audio = p.lines.find((l) => l.kind === 'audio' && l.endpointId && l.rtcpPort !== undefined);
+  if (!audio) return sd;
+  const slot = (layout ?? sd.media).findIndex((m) => m.type.toLowerCase() === 'audio');
+  if (slot < 0 || sd.media[slot]!.port === 0) return sd;
+  const media = sd.media.map((m, i) =>
+    i === slot ? { ...m, rtcpMux: false, rtcp: { port: audio.rtcpPort!, connection: { addressType: mediaAddress.includes(':') ? 'IP6' as const : 'IP4' as const, address: mediaAddress } } } : m,
+  );
+  return { ...sd, media };
+}
+
 export class P2pController {
   /** Consecutive 491s per meeting. */
   private readonly glares = new WeakMap<Meeting, number>();
@@ -111,6 +135,7 @@ export class P2pController {
   target(meeting: Meeting): MeetingMode {
     const present = meeting.present();
     if (this.policy(meeting) !== 'auto' || present.length !== 2) return 'cs';
+    if (meeting.p2pFailedPair === pairKey(present)) return 'cs';
     const ok = present.every((p) => p.state === 'connected' && p.dialog?.state === 'confirmed' && p.lines.some((l) => l.kind === 'audio' && l.endpointId));
     return ok ? 'p2p' : 'cs';
   }
@@ -206,7 +231,7 @@ export class P2pController {
     }
     // 2. Offer it to B in B's own m= line layout, under the focus's o= toward B.
     const originB = nextVersion(b.localOrigin);
-    const offerB = mapInto(offerA.value, b.localSdp.media, originB);
+    const offerB = withRtcpToRelay(mapInto(offerA.value, b.localSdp.media, originB), b, this.ctx.mediaAddress);
     const resB = await this.ctx.dialogs.request(b.dialog, 'INVITE', { body: writeSdp(offerB), contentType: 'application/sdp' });
     const answerB = resB.status >= 200 && resB.status < 300 ? parseSdp(resB.body) : undefined;
     const originA = nextVersion(a.localOrigin);
@@ -218,7 +243,7 @@ export class P2pController {
       return resB.status === 491 ? 'glare' : 'refused';
     }
     // 3. B's answer goes to A in the ACK (A's layout), under the focus's o= toward A.
-    const answerA = mapInto(answerB.value, offerA.value.media, originA);
+    const answerA = withRtcpToRelay(mapInto(answerB.value, offerA.value.media, originA), a, this.ctx.mediaAddress, offerA.value.media);
     this.ctx.dialogs.ack(a.dialog, resA, { body: writeSdp(answerA), contentType: 'application/sdp' });
     for (const p of [a, b]) {
       p.csSdp = p.localSdp;
@@ -228,7 +253,35 @@ export class P2pController {
     b.localOrigin = originB;
     a.remoteSdp = offerA.value;
     b.remoteSdp = answerB.value;
+    await this.watchDirectMedia(meeting, [a, b]);
     return 'switched';
+  }
+
+  /**
+   * Direct media may not flow (NAT, a firewall): both phones' RTCP still comes to the relay (a=rtcp, RFC 3605).
+   * After `verifyMs`, a phone that sent RTCP since the switch but reported no source other than the relay (RFC 3550
+   * §6.4: report blocks exist only for sources heard) hears nothing: back to client-server, for good for this pair.
+   * A phone that sent no RTCP at all tells nothing; the meeting stays peer-to-peer.
+   */
+  private async watchDirectMedia(meeting: Meeting, pair: Participant[]): Promise<void> {
+    const audioOf = (p: Participant) => p.lines.find((l) => l.kind === 'audio' && l.endpointId)?.endpointId;
+    const before = await this.ctx.relay.stats(meeting.id).catch(() => undefined);
+    const blocksAt = new Map((before?.streams ?? []).map((s) => [s.endpointId, s.peerReportBlocks ?? 0]));
+    const since = this.ctx.clock.wallNow();
+    const key = pairKey(pair);
+    this.ctx.clock.setTimer(this.ctx.verifyMs ?? 8000, () => {
+      if (meeting.mode !== 'p2p' || pairKey(meeting.present()) !== key) return;
+      void this.ctx.relay.stats(meeting.id).then((now) => {
+        const deaf = pair.filter((p) => {
+          const s = now.streams.find((x) => x.endpointId === audioOf(p));
+          return s?.lastReportAt !== undefined && s.lastReportAt > since && (s.peerReportBlocks ?? 0) <= (blocksAt.get(s.endpointId) ?? 0);
+        });
+        if (deaf.length === 0) return;
+        this.ctx.logger.info({ component: 'focus', meeting: meeting.id, deaf: deaf.map((p) => p.id) }, 'direct media does not arrive: back to client-server');
+        meeting.p2pFailedPair = key;
+        this.evaluate(meeting, `direct media did not reach ${deaf.map((p) => p.displayName).join(', ')}`);
+      });
+    });
   }
 
   /** Back to the relay: each participant is offered our client-server description again (new o= version). */

@@ -17,6 +17,8 @@ export interface MediaLine {
   endpointId: string | undefined;
   /** The relay endpoint's RTP port (what our SDP says for this line). */
   rtpPort: number | undefined;
+  /** The relay endpoint's RTCP port (= rtpPort with rtcp-mux). */
+  rtcpPort?: number | undefined;
   codec: string | undefined;
   /** The participant's direction (its a=recvonly = mic/camera off). */
   direction: Direction;

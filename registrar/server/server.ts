@@ -44,7 +44,7 @@ export interface StartOptions {
   /** A media relay to use instead of starting the in-process one (a relay in another process, or a test's). */
   relay?: MediaRelayApi;
   /** Focus tuning (liveness probe interval, empty-meeting wait) — tests shorten them. */
-  focus?: Partial<Pick<FocusOptions, 'probeIntervalMs' | 'emptyMeetingTimeoutMs'>>;
+  focus?: Partial<Pick<FocusOptions, 'probeIntervalMs' | 'emptyMeetingTimeoutMs' | 'p2pVerifyMs'>>;
 }
 
 export async function startServer(cfg: ServerConfig, logger: Logger, opts: StartOptions = {}): Promise<RunningServer> {
