@@ -14,19 +14,23 @@ import { EventEmitter } from 'node:events';
 import { Inviter, type Message, type Session, SessionState, Subscriber, type SessionDescriptionHandlerFactory, type URI, UserAgent } from 'sip.js';
 import type { Logger } from '../registrar/log.ts';
 import type { Clock, TimerHandle } from '../registrar/sip/clock.ts';
-import { type AcceptedMedia, type CodecSpec, type Direction, OPUS, PCMA, PCMU, TELEPHONE_EVENT } from '../sdp/index.ts';
+import { type AcceptedMedia, type CodecSpec, type Direction, type MediaDescription, OPUS, PCMA, PCMU, TELEPHONE_EVENT, VP8 } from '../sdp/index.ts';
 import { type ChatLine, parseIncoming } from './chat/cpim.ts';
 import { ClientError, rejection } from './errors.ts';
 import type { AudioSource } from './media/audio-source.ts';
 import { type AudioSink, type AudioStats, AudioStream } from './media/audio-stream.ts';
 import { type MediaLine, MediaSession } from './media/media-session.ts';
 import { bindUdpPair } from './media/udp-pair.ts';
+import type { FfmpegVideoSource } from './media/ffmpeg-video-source.ts';
+import { type VideoStats, VideoStream } from './media/video-stream.ts';
 import { Roster, type RosterChange, type RosterUser } from './roster/roster.ts';
 import { describeReason, parseReason } from './sip/reason.ts';
 import { rtpSdhFactory } from './sip/rtp-sdh.ts';
 
 /** What we offer for audio, in order (Linphone's order; RFC 7587 Opus first). */
 export const AUDIO_CODECS: readonly CodecSpec[] = [OPUS, PCMU, PCMA, TELEPHONE_EVENT];
+/** What we offer for video (RFC 7741 VP8, with NACK/PLI/FIR feedback); H.264 not yet. */
+export const VIDEO_CODECS: readonly CodecSpec[] = [VP8];
 /** RFC 3428 §9 / RFC 3862: the focus relays chat to us as CPIM when our INVITE accepts it. */
 export const INVITE_ACCEPT = 'application/sdp, message/cpim, text/plain';
 const BYE_WAIT_MS = 2000;
@@ -38,6 +42,8 @@ export interface MediaOptions {
   readonly micOff?: boolean;
   /** Period of `stats` events (default 5000 ms; 0 = none). */
   readonly statsIntervalMs?: number;
+  /** A video line: offered when given. `source` is the camera (none: receive only); `outDir` gets the IVF files. */
+  readonly video?: { readonly source?: FfmpegVideoSource; readonly outDir?: string };
 }
 
 export interface JoinedInfo {
@@ -56,6 +62,8 @@ export interface MediaInfo {
   readonly codec: string | undefined;
   readonly direction: Direction | 'rejected';
   readonly mic: boolean;
+  /** Video lines: the camera is on. */
+  readonly camera?: boolean;
 }
 
 export interface EndedInfo {
@@ -70,7 +78,9 @@ export interface CallEvents {
   roster: [RosterChange];
   chat: [ChatLine];
   notice: [string];
-  stats: [{ audio: AudioStats }];
+  stats: [{ audio: AudioStats; video?: VideoStats }];
+  /** The camera stopped by itself (ffmpeg failed). */
+  warning: [string];
   left: [{ reason: string }];
   ended: [EndedInfo];
   closed: [];
@@ -126,6 +136,8 @@ export class MeetingCall extends EventEmitter<CallEvents> {
     private readonly o: PrepareOptions,
     readonly audio: AudioStream,
     private readonly audioLine: MediaLine,
+    readonly video: VideoStream | undefined,
+    private readonly videoLine: MediaLine | undefined,
     readonly media: MediaSession,
   ) {
     super();
@@ -159,8 +171,37 @@ export class MeetingCall extends EventEmitter<CallEvents> {
         call?.mediaChanged({ kind: 'audio', codec: undefined, direction: 'rejected', mic: audio.mic });
       },
     };
-    const media = new MediaSession(o.localAddress, [line]);
-    call = new MeetingCall(o, audio, line, media);
+    let video: VideoStream | undefined;
+    let videoLine: MediaLine | undefined;
+    if (o.media.video) {
+      const vpair = await bindUdpPair(o.localAddress);
+      const v = new VideoStream({
+        pair: vpair,
+        source: o.media.video.source,
+        outDir: o.media.video.outDir,
+        clock: o.clock,
+        logger: o.logger,
+        cname: `${o.aor.replace(/^sips?:/, '')}`,
+        onSourceError: (why) => call?.emit('warning', why),
+      });
+      video = v;
+      videoLine = {
+        kind: 'video',
+        port: vpair.rtpPort,
+        codecs: VIDEO_CODECS,
+        direction: v.hasCamera ? 'sendrecv' : 'recvonly',
+        configure: (m: AcceptedMedia, remote: MediaDescription | undefined) => {
+          v.configure(m, remote);
+          call?.mediaChanged({ kind: 'video', codec: `${m.codec.encoding.toLowerCase()}/${m.codec.clockRate}`, direction: m.direction, mic: audio.mic, camera: v.camera });
+        },
+        disable: (reason: string) => {
+          call?.log.info({ reason }, 'video rejected');
+          call?.mediaChanged({ kind: 'video', codec: undefined, direction: 'rejected', mic: audio.mic, camera: v.camera });
+        },
+      };
+    }
+    const media = new MediaSession(o.localAddress, videoLine ? [line, videoLine] : [line]);
+    call = new MeetingCall(o, audio, line, video, videoLine, media);
     return call;
   }
 
@@ -280,7 +321,7 @@ export class MeetingCall extends EventEmitter<CallEvents> {
     if (every <= 0) return;
     const tick = () => {
       if (this.state !== 'joined') return;
-      this.emit('stats', { audio: this.audio.stats() });
+      this.emit('stats', { audio: this.audio.stats(), ...(this.video ? { video: this.video.stats() } : {}) });
       this.statsTimer = this.o.clock.setTimer(every, tick);
     };
     this.statsTimer = this.o.clock.setTimer(every, tick);
@@ -329,6 +370,16 @@ export class MeetingCall extends EventEmitter<CallEvents> {
   setMic(on: boolean): Promise<void> {
     this.audio.setMic(on);
     this.audioLine.direction = on ? 'sendrecv' : 'recvonly';
+    return this.reinvite();
+  }
+
+  /** Camera off/on: stop/start ffmpeg now, then renegotiate the video line (recvonly when off). */
+  setCamera(on: boolean): Promise<void> {
+    const v = this.video;
+    if (!v || !this.videoLine) return Promise.reject(new ClientError('usage', 'no video in this call (join with --video-in or --video-out)'));
+    if (on && !v.hasCamera) return Promise.reject(new ClientError('usage', 'no camera: join with --video-in testsrc|FILE'));
+    v.setCamera(on);
+    this.videoLine.direction = on ? 'sendrecv' : 'recvonly';
     return this.reinvite();
   }
 
@@ -389,6 +440,7 @@ export class MeetingCall extends EventEmitter<CallEvents> {
     this.statsTimer?.cancel();
     this.subscriber?.dispose().catch(() => undefined);
     this.audio.close();
+    this.video?.close();
     this.emit('closed');
   }
 }

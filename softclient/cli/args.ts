@@ -6,6 +6,7 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ClientError } from '../errors.ts';
 import { type AudioSourceSpec, parseAudioIn } from '../media/audio-source.ts';
+import { parseVideoIn, type VideoSourceSpec } from '../media/ffmpeg-video-source.ts';
 
 export interface HostPort {
   readonly host: string;
@@ -24,7 +25,7 @@ export interface JoinSettings extends Identity {
   readonly audioIn: AudioSourceSpec;
   /** A WAV path, or undefined for none. */
   readonly audioOut: string | undefined;
-  readonly videoIn: string;
+  readonly videoIn: VideoSourceSpec;
   readonly videoOut: string | undefined;
   /** Seconds, or undefined: until /leave, Ctrl-C or the meeting's end. */
   readonly durationS: number | undefined;
@@ -176,7 +177,8 @@ export function parseJoin(argv: string[], creating: boolean): JoinSettings {
   if (audioOutText === 'device') throw usage('--audio-out device is not supported yet (use a WAV file or none)');
   const mic = values.mic as string | undefined;
   if (mic !== undefined && mic !== 'on' && mic !== 'off') throw usage(`--mic: expected on or off, got "${mic}"`);
-  const videoIn = (values['video-in'] as string | undefined) ?? 'none';
+  const videoIn = parseVideoIn((values['video-in'] as string | undefined) ?? 'none');
+  if (!videoIn.ok) throw usage(videoIn.error);
   const videoOutText = (values['video-out'] as string | undefined) ?? 'none';
   return {
     ...identity(values, server),
@@ -184,7 +186,7 @@ export function parseJoin(argv: string[], creating: boolean): JoinSettings {
     server,
     audioIn: audioIn.value,
     audioOut: audioOutText === 'none' ? undefined : audioOutText,
-    videoIn,
+    videoIn: videoIn.value,
     videoOut: videoOutText === 'none' ? undefined : videoOutText,
     durationS: seconds(values.duration as string | undefined, '--duration'),
     json: values.json === true,

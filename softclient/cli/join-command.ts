@@ -4,6 +4,7 @@
  *   0  after --duration, on /leave, on Ctrl-C (SIGINT/SIGTERM), or when the meeting ends (`ended`)
  *   3  the connection to the server was lost;  other codes from errors.ts when joining fails.
  */
+import { existsSync, mkdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createLogger, type Logger } from '../../registrar/log.ts';
 import { systemClock } from '../../registrar/sip/clock.ts';
@@ -11,6 +12,7 @@ import type { MeetingCall } from '../call.ts';
 import { SoftClient } from '../client.ts';
 import { ClientError } from '../errors.ts';
 import { type AudioSource, openAudioSource } from '../media/audio-source.ts';
+import { FfmpegVideoSource } from '../media/ffmpeg-video-source.ts';
 import { WavWriter } from '../media/wav.ts';
 import { OUTPUT_RATE } from '../media/audio-stream.ts';
 import type { JoinSettings } from './args.ts';
@@ -32,10 +34,17 @@ export function cliLogger(level: string): Logger {
 }
 
 export async function runJoin(s: JoinSettings, out: Output): Promise<number> {
-  if (s.videoIn !== 'none' || s.videoOut !== undefined) {
-    throw new ClientError('usage', 'video (--video-in/--video-out) is not supported by this build yet; use --video-in none');
-  }
   const logger = cliLogger(s.logLevel);
+  if (s.videoIn.kind === 'file' && !existsSync(s.videoIn.path)) throw new ClientError('usage', `--video-in ${s.videoIn.path}: no such file`);
+  if (s.videoOut !== undefined) {
+    try {
+      mkdirSync(s.videoOut, { recursive: true });
+    } catch (e) {
+      throw new ClientError('usage', `--video-out ${s.videoOut}: ${(e as Error).message}`);
+    }
+  }
+  const camera = s.videoIn.kind === 'none' ? undefined : new FfmpegVideoSource(s.videoIn, logger);
+  const wantsVideo = camera !== undefined || s.videoOut !== undefined;
   const src = openAudioSource(s.audioIn);
   if (!src.ok) throw new ClientError('usage', src.error);
   const source: AudioSource = src.value;
@@ -63,6 +72,7 @@ export async function runJoin(s: JoinSettings, out: Output): Promise<number> {
       ...(sink ? { audioOut: sink } : {}),
       micOff: s.micOff,
       statsIntervalMs: s.statsIntervalMs,
+      ...(wantsVideo ? { video: { ...(camera ? { source: camera } : {}), ...(s.videoOut !== undefined ? { outDir: s.videoOut } : {}) } } : {}),
     });
   } catch (e) {
     source.close();
@@ -101,6 +111,7 @@ function inMeeting(client: SoftClient, call: MeetingCall, s: JoinSettings, out: 
     call.on('chat', (c) => out.chat(c));
     call.on('notice', (t) => out.notice(t));
     call.on('stats', (st) => out.stats(st));
+    call.on('warning', (w) => out.error(w));
     call.on('left', (l) => out.left(meeting, l.reason));
     call.on('ended', (e) => {
       if (!client.ua.isConnected()) exitCode = 3;
@@ -139,7 +150,7 @@ function readCommands(call: MeetingCall, out: Output): ReturnType<typeof createI
         return;
       case '/cam':
         if (arg !== 'on' && arg !== 'off') out.error('usage: /cam on|off');
-        else out.error('no camera in this call (video is not supported by this build yet)');
+        else void report(call.setCamera(arg === 'on'));
         return;
       case '/who':
         void report(call.who());

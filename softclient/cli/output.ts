@@ -9,6 +9,7 @@
 import type { EndedInfo, JoinedInfo, MediaInfo } from '../call.ts';
 import type { ChatLine } from '../chat/cpim.ts';
 import type { AudioStats } from '../media/audio-stream.ts';
+import type { VideoStats } from '../media/video-stream.ts';
 import type { RosterChange, RosterUser } from '../roster/roster.ts';
 
 export interface MeetingSummary {
@@ -75,9 +76,10 @@ export class Output {
   }
 
   media(m: MediaInfo): void {
-    if (this.json) this.event('media', { kind: m.kind, codec: m.codec ?? null, direction: m.direction, mic: m.mic });
-    else if (m.direction === 'rejected') this.line(`${m.kind}: rejected by the focus`);
-    else this.line(`${m.kind}: ${m.codec} ${m.direction}${m.kind === 'audio' ? `, mic ${m.mic ? 'on' : 'off'}` : ''}`);
+    if (this.json) {
+      this.event('media', { kind: m.kind, codec: m.codec ?? null, direction: m.direction, ...(m.kind === 'audio' ? { mic: m.mic } : { camera: m.camera ?? false }) });
+    } else if (m.direction === 'rejected') this.line(`${m.kind}: rejected by the focus`);
+    else this.line(`${m.kind}: ${m.codec} ${m.direction}, ${m.kind === 'audio' ? `mic ${m.mic ? 'on' : 'off'}` : `camera ${m.camera ? 'on' : 'off'}`}`);
   }
 
   roster(r: RosterChange, first: boolean): void {
@@ -121,12 +123,12 @@ export class Output {
     else this.line(`* ${text}`);
   }
 
-  stats(s: { audio: AudioStats }): void {
+  stats(s: { audio: AudioStats; video?: VideoStats }): void {
     const a = s.audio;
     const expected = a.packetsReceived + a.packetsLost;
     const loss = expected > 0 ? a.packetsLost / expected : 0;
     if (this.json) {
-      this.event('stats', { audio: { ...a, loss } });
+      this.event('stats', { audio: { ...a, loss }, ...(s.video ? { video: s.video } : {}) });
       return;
     }
     const level = a.levelDb <= -119 ? 'silent' : `${a.levelDb.toFixed(1)} dBFS`;
@@ -136,6 +138,13 @@ export class Output {
       `~ audio ${a.codec ?? '-'} ${a.sending ? 'mic on' : 'mic off'} | in ${level}, loss ${pct(loss)} (${a.packetsLost}), ` +
         `jitter ${a.jitterMs.toFixed(1)} ms, concealed ${a.concealed}${rtt}${up} | sent ${a.packetsSent} recv ${a.packetsReceived}`,
     );
+    const v = s.video;
+    if (v) {
+      this.line(
+        `~ video ${v.codec ?? '-'} ${v.sending ? 'camera on' : 'camera off'} | in ${v.framesReceived} frames (${v.keyframesReceived} key, ` +
+          `${v.framesDropped} dropped, ${v.pliSent} PLI) | sent ${v.packetsSent} recv ${v.packetsReceived}`,
+      );
+    }
   }
 
   left(meeting: string, reason: string): void {

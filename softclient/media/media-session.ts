@@ -13,6 +13,7 @@ import {
   createOffer,
   createOrigin,
   type Direction,
+  type MediaDescription,
   type NegotiatedMedia,
   nextVersion,
   type Origin,
@@ -31,8 +32,8 @@ export interface MediaLine {
   readonly codecs: readonly CodecSpec[];
   /** What we want: sendrecv, or recvonly when the mic/camera is off. */
   direction: Direction;
-  /** The stream was agreed (again): codec, remote address, direction. */
-  configure(media: AcceptedMedia): void;
+  /** The stream was agreed (again): codec, remote address, direction; `remote` is the peer's m= line. */
+  configure(media: AcceptedMedia, remote: MediaDescription | undefined): void;
   /** The stream was rejected (port 0) or dropped. */
   disable(reason: string): void;
 }
@@ -135,7 +136,7 @@ export class MediaSession {
     this.lines.forEach((line, i) => {
       const m = media[i];
       if (m === undefined) line.disable('not in the description');
-      else if (m.accepted) line.configure(m);
+      else if (m.accepted) line.configure(m, this.remote?.media[i]);
       else line.disable(m.reason);
     });
   }

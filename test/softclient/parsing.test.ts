@@ -1,7 +1,7 @@
 /**
  * What the client reads from the focus: RFC 4575 rosters (full, partial, stale, a skipped version), RFC 3862 CPIM
  * chat and the focus's plain notices, RFC 3326 Reason headers; and the TCP transport's framing of a server stream
- * that splits and joins messages arbitrarily (RFC 3261 §18.3, Content-Length).
+ * that splits and joins messages arbitrarily (RFC 3261 §18.3, Content-Length); VP8 depacketization (RFC 7741).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +13,7 @@ import { describeReason, parseReason } from '../../softclient/sip/reason.ts';
 import { TcpTransport } from '../../softclient/sip/tcp-transport.ts';
 import { contactUri } from '../../softclient/call.ts';
 import { parseJoin } from '../../softclient/cli/args.ts';
+import { Vp8Depacketizer, vp8DescriptorLength } from '../../softclient/media/vp8-depacketizer.ts';
 
 const doc = (version: number, state: 'full' | 'partial', users: string) =>
   `<?xml version="1.0" encoding="UTF-8"?>\n<conference-info xmlns="urn:ietf:params:xml:ns:conference-info" entity="sip:conf-1@h" state="${state}" version="${version}">` +
@@ -107,4 +108,21 @@ test('TCP transport: messages split across and joined within chunks are delivere
   await t.disconnect();
   assert.equal(t.isConnected(), false);
   server.close();
+});
+
+test('VP8 depacketizer (RFC 7741): frames from S/marker packets, a loss waits for a key frame', () => {
+  const d = new Vp8Depacketizer();
+  // A key frame in two packets: descriptor X=1 with a 15-bit PictureID, then the VP8 header (P=0, 9d 01 2a, 320x240).
+  const key1 = Uint8Array.of(0x90, 0x80, 0x80, 0x01, 0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00);
+  const key2 = Uint8Array.of(0x80, 0x80, 0x80, 0x01, 0xaa, 0xbb);
+  assert.deepEqual(d.push(10, 9000, false, key1), {});
+  const k = d.push(11, 9000, true, key2).frame!;
+  assert.deepEqual([k.keyframe, k.width, k.height, k.data.length], [true, 320, 240, 12]);
+  const inter = (seq: number, ts: number) => d.push(seq, ts, true, Uint8Array.of(0x10, 0x01, 0x02, 0x03));
+  assert.equal(inter(12, 12000).frame?.keyframe, false);
+  assert.deepEqual(inter(14, 18000), { needKeyframe: true }, 'seq 13 lost: the inter frame after it is not shown');
+  assert.deepEqual(inter(15, 21000), { needKeyframe: true });
+  assert.deepEqual(d.push(16, 24000, false, key1), {});
+  assert.equal(d.push(17, 24000, true, key2).frame?.keyframe, true, 'a key frame repairs the stream');
+  assert.equal(vp8DescriptorLength(Uint8Array.of(0x80)), -1, 'X set but no extension octet');
 });

@@ -1,0 +1,235 @@
+/**
+ * The client's video line: one RTP session (RFC 3550) on its own UDP pair.
+ *
+ *   ffmpeg VP8 RTP (loopback) ─▶ re-stamp SSRC/seq/ts/PT ─▶ focus            (camera on: sendrecv)
+ *   focus ─▶ RTP ─▶ Vp8Depacketizer ─▶ IVF file `<dir>/<label>.ivf` (ffprobe reads it)
+ *
+ * Keyframes (RFC 4585 §6.3.1 PLI): asked for when the received stream starts without one or breaks (a loss), at most
+ * once per PLI_INTERVAL_MS. RTCP SR/RR on the §6.3 schedule through media-relay's RtcpSession.
+ *
+ * Deviation: VP8 only (RFC 7741); H.264 is not offered yet. The focus answers one video line ('main': the active
+ * speaker's camera, RFC 3550 §7.2 rewritten into one stream), so there is one received stream per video line, named
+ * by its SDP a=label when the focus gives one, else `main`.
+ */
+import { join } from 'node:path';
+import type { Logger } from '../../registrar/log.ts';
+import type { Clock } from '../../registrar/sip/clock.ts';
+import type { AcceptedMedia, MediaDescription } from '../../sdp/index.ts';
+import { writePli } from '../../media-relay/rtcp/feedback.ts';
+import { isRtcp } from '../../media-relay/rtcp/header.ts';
+import { parseRtcp } from '../../media-relay/rtcp/packet.ts';
+import { RtcpSession } from '../../media-relay/rtcp/session.ts';
+import { OutboundStream, randomSsrc } from '../../media-relay/rtp/outbound.ts';
+import { parseRtp, rewriteRtp, type RtpPacket } from '../../media-relay/rtp/packet.ts';
+import type { FfmpegVideoSource } from './ffmpeg-video-source.ts';
+import { IvfWriter } from './ivf-writer.ts';
+import type { UdpPair } from './udp-pair.ts';
+import { Vp8Depacketizer } from './vp8-depacketizer.ts';
+
+const PLI_INTERVAL_MS = 1000;
+const CLOCK_RATE = 90000;
+
+export interface VideoStreamOptions {
+  readonly pair: UdpPair;
+  /** The camera, or undefined for receive-only. */
+  readonly source: FfmpegVideoSource | undefined;
+  /** Where received streams are written (a directory), or undefined to discard. */
+  readonly outDir: string | undefined;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly cname: string;
+  /** The camera stopped by itself (ffmpeg died). */
+  readonly onSourceError?: (why: string) => void;
+}
+
+export interface VideoStats {
+  readonly codec: string | undefined;
+  readonly sending: boolean;
+  readonly receiving: boolean;
+  readonly packetsSent: number;
+  readonly packetsReceived: number;
+  readonly framesReceived: number;
+  readonly keyframesReceived: number;
+  readonly framesDropped: number;
+  readonly pliSent: number;
+  readonly keyframeRequests: number;
+  /** The file received video goes to, once a key frame arrived. */
+  readonly file: string | undefined;
+}
+
+export class VideoStream {
+  readonly ssrc: number;
+  private readonly outbound: OutboundStream;
+  private rtcp: RtcpSession | undefined;
+  private media: AcceptedMedia | undefined;
+  private cameraOn: boolean;
+  private closed = false;
+  private readonly depack = new Vp8Depacketizer();
+  private writer: IvfWriter | undefined;
+  private remoteSsrc: number | undefined;
+  private label = 'main';
+  private lastPliAt = -Infinity;
+  /** Per ffmpeg run: its first timestamp and where our timeline stood then. */
+  private mapping: { run: number; firstTs: number; base: number } | undefined;
+  private lastSent: { ts: number; at: number } | undefined;
+  private counters = { packetsSent: 0, packetsReceived: 0, framesReceived: 0, keyframesReceived: 0, pliSent: 0, keyframeRequests: 0 };
+  private readonly log: Logger;
+
+  constructor(private readonly o: VideoStreamOptions) {
+    this.log = o.logger.child({ component: 'video' });
+    this.ssrc = randomSsrc();
+    this.outbound = new OutboundStream(this.ssrc, CLOCK_RATE);
+    this.cameraOn = o.source !== undefined;
+    o.pair.rtp.on('message', (buf) => this.onRtp(buf));
+    o.pair.rtcp.on('message', (buf) => this.onRtcpPacket(buf));
+  }
+
+  get localPort(): number {
+    return this.o.pair.rtpPort;
+  }
+
+  get camera(): boolean {
+    return this.cameraOn;
+  }
+
+  get hasCamera(): boolean {
+    return this.o.source !== undefined;
+  }
+
+  private get sending(): boolean {
+    const d = this.media?.direction;
+    return this.cameraOn && (d === 'sendrecv' || d === 'sendonly');
+  }
+
+  /** Apply the negotiated video line; starts or stops the camera to match. */
+  configure(media: AcceptedMedia, remote?: MediaDescription): void {
+    if (this.closed) return;
+    const prev = this.media;
+    this.media = media;
+    // RFC 4574 a=label names the stream (the focus labels per-participant lines); the main line is `main`.
+    this.label = remote?.label ?? this.label;
+    if (!this.rtcp || !prev || prev.remoteRtcp.port !== media.remoteRtcp.port || prev.remoteRtcp.address !== media.remoteRtcp.address) {
+      this.rtcp?.stop();
+      const to = media.remoteRtcp;
+      const sock = media.rtcpMux ? this.o.pair.rtp : this.o.pair.rtcp;
+      this.rtcp = new RtcpSession({
+        clock: this.o.clock,
+        localSsrc: this.ssrc,
+        cname: this.o.cname,
+        outbound: this.outbound,
+        sendsSr: true,
+        sessionBandwidthBps: 1_000_000,
+        send: (compound) => sock.send(compound, to.port, to.address),
+      });
+      this.rtcp.start();
+    }
+    this.syncCamera();
+  }
+
+  /** Camera on/off now (the caller renegotiates the direction). */
+  setCamera(on: boolean): void {
+    this.cameraOn = on && this.o.source !== undefined;
+    this.syncCamera();
+  }
+
+  private syncCamera(): void {
+    const src = this.o.source;
+    if (!src || this.closed) return;
+    if (this.sending && !src.running) {
+      src.start((p, run) => this.forward(p, run), (why) => this.o.onSourceError?.(why)).catch((e: Error) => this.o.onSourceError?.(e.message));
+    } else if (!this.sending && src.running) {
+      src.stop();
+    }
+  }
+
+  /** One packet from ffmpeg: our SSRC, our sequence, a timestamp continuing our timeline, the negotiated PT. */
+  private forward(p: RtpPacket, run: number): void {
+    const media = this.media;
+    if (!media || !this.sending || this.closed) return;
+    const now = this.o.clock.now();
+    if (!this.mapping || this.mapping.run !== run) {
+      // A new ffmpeg run restarts its clock: continue ours from where it was, plus the time since (§5.1).
+      const base = this.lastSent ? (this.lastSent.ts + Math.round(((now - this.lastSent.at) * CLOCK_RATE) / 1000) + 1) >>> 0 : this.outbound.nextTimestamp;
+      this.mapping = { run, firstTs: p.timestamp, base };
+    }
+    const ts = (this.mapping.base + ((p.timestamp - this.mapping.firstTs) >>> 0)) >>> 0;
+    const buf = Buffer.from(p.buffer);
+    const seq = this.outbound.nextSeq;
+    this.outbound.nextSeq = (seq + 1) & 0xffff;
+    rewriteRtp(buf, this.ssrc, seq, ts, media.codec.pt);
+    this.o.pair.rtp.send(buf, media.remoteRtp.port, media.remoteRtp.address);
+    this.outbound.sent(p.payloadLength, ts, now);
+    this.lastSent = { ts, at: now };
+    this.counters.packetsSent++;
+  }
+
+  private onRtp(buf: Buffer): void {
+    if (this.closed || !this.media) return;
+    if (this.media.rtcpMux && isRtcp(buf)) return this.onRtcpPacket(buf);
+    const r = parseRtp(buf);
+    if (!r.ok) return;
+    const p = r.packet;
+    const codec = this.media.codecs.find((c) => c.pt === p.payloadType);
+    if (!codec || codec.encoding.toUpperCase() !== 'VP8') return;
+    const now = this.o.clock.now();
+    this.counters.packetsReceived++;
+    this.remoteSsrc = p.ssrc;
+    this.rtcp?.onRtp(p.ssrc, p.sequenceNumber, p.timestamp, CLOCK_RATE, now);
+    const out = this.depack.push(p.sequenceNumber, p.timestamp, p.marker, p.payload);
+    if (out.needKeyframe) this.requestKeyframe(now);
+    const f = out.frame;
+    if (!f) return;
+    this.counters.framesReceived++;
+    if (f.keyframe) this.counters.keyframesReceived++;
+    if (this.o.outDir === undefined) return;
+    if (!this.writer) {
+      const name = this.label;
+      this.writer = new IvfWriter(join(this.o.outDir, `${name.replace(/[^A-Za-z0-9._-]/g, '_')}.ivf`), f.width ?? 0, f.height ?? 0);
+    }
+    this.writer.write(f.data, f.timestamp, f.width !== undefined && f.height !== undefined ? { width: f.width, height: f.height } : undefined);
+  }
+
+  /** RFC 4585 §6.3.1 PLI in a compound packet (§3.1: after the RR/SR and SDES), throttled. */
+  private requestKeyframe(now: number): void {
+    const media = this.media;
+    if (!media || !this.rtcp || this.remoteSsrc === undefined || now - this.lastPliAt < PLI_INTERVAL_MS) return;
+    this.lastPliAt = now;
+    const sock = media.rtcpMux ? this.o.pair.rtp : this.o.pair.rtcp;
+    sock.send(Buffer.concat([this.rtcp.buildReport(), writePli(this.ssrc, this.remoteSsrc)]), media.remoteRtcp.port, media.remoteRtcp.address);
+    this.counters.pliSent++;
+    this.log.debug({ ssrc: this.remoteSsrc }, 'PLI sent');
+  }
+
+  private onRtcpPacket(buf: Buffer): void {
+    if (this.closed || !this.rtcp) return;
+    const parsed = parseRtcp(buf);
+    for (const p of parsed.packets) {
+      if ((p.type === 'pli' && p.mediaSsrc === this.ssrc) || (p.type === 'fir' && p.entries.some((e) => e.ssrc === this.ssrc))) {
+        this.counters.keyframeRequests++; // see ffmpeg-video-source.ts: the GOP answers it
+      }
+    }
+    this.rtcp.onRtcp(parsed.packets, this.o.clock.now(), buf.length);
+  }
+
+  stats(): VideoStats {
+    const c = this.media?.codec;
+    const d = this.media?.direction;
+    return {
+      codec: c ? `${c.encoding.toLowerCase()}/${c.clockRate}` : undefined,
+      sending: this.sending,
+      receiving: d === 'sendrecv' || d === 'recvonly',
+      ...this.counters,
+      framesDropped: this.depack.framesDropped,
+      file: this.writer?.path,
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.o.source?.stop();
+    this.rtcp?.stop();
+    this.writer?.close();
+    this.o.pair.close();
+  }
+}
