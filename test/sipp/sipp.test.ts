@@ -129,7 +129,6 @@ test('sipp INVITE/ACK/BYE to a meeting with the PCMA pcap played: the scripted p
     const id = 'conf-sipp-pcap';
     const carol = await carolIn(srv, scene, id);
     await new Promise((r) => setTimeout(r, 1000));
-    const before = performance.now();
     const sipp = await Sipp.start({ scenario: 'invite-pcap.xml', server: srv.address, service: id, keys: SIPP_USER, timeoutS: 20 });
     scene.add(sipp);
     const started = performance.now();
@@ -159,7 +158,6 @@ test('sipp INVITE/ACK/BYE to a meeting with the PCMA pcap played: the scripted p
     t.diagnostic(`Carol while sipp played g711a.pcap (from 1.5 s after sipp started): ${table}`);
     assert.ok(ws.length >= 4, `Carol received audio while sipp played (${played.length} samples)`);
     assert.ok(ws.every((w) => w.rms > 3 * SILENT_RMS), `every 1-s window Carol received while sipp played is loud (speech-like): ${table}`);
-    assert.ok(before < started, 'ordering');
   });
 });
 
