@@ -11,9 +11,10 @@ import { ClientError } from '../errors.ts';
 import { cancelConference, listConferences } from '../http-api.ts';
 import { parseApi, parseJoin, parseRegister, type RegisterSettings } from './args.ts';
 import { cliLogger, runJoin } from './join-command.ts';
+import { runGui } from '../gui/gui-command.ts';
 import { Output } from './output.ts';
 
-export const CLIENT_COMMANDS = ['join', 'call', 'create', 'list', 'cancel', 'register'] as const;
+export const CLIENT_COMMANDS = ['join', 'call', 'create', 'list', 'cancel', 'register', 'gui'] as const;
 export type ClientCommand = (typeof CLIENT_COMMANDS)[number];
 
 export const CLIENT_USAGE = `
@@ -29,6 +30,10 @@ export const CLIENT_USAGE = `
   list                list meetings: --server HOST[:PORT] or --api http://HOST:PORT (default port 8080), --json
   cancel <meeting-uri> end a meeting for everyone via the HTTP API, as the creator --user AOR [--password P]
   register            --user AOR --password P [--server HOST:PORT] [--expires S] [--duration S]
+  gui                 the graphical client in the browser, served on 127.0.0.1 (prints its URL, opens a browser)
+            --server HOST:PORT  --name NAME  --port N (local HTTP port; default any)  --api http://HOST:PORT
+            --user AOR --password P   --no-open (just print the URL)
+  join <meeting-uri> --gui   the same, joining that meeting at once (gui options only)
 
   exit codes: 0 ok, 1 failure, 2 bad usage, 3 server unreachable, 4 refused, 5 authentication failed
 `;
@@ -43,6 +48,7 @@ export async function runClientCommand(command: ClientCommand, argv: string[]): 
     switch (command) {
       case 'join':
       case 'call':
+        if (argv.includes('--gui')) return await runGui(argv);
         return await runJoin(parseJoin(argv, false), out);
       case 'create':
         return await runJoin(parseJoin(argv, true), out);
@@ -59,6 +65,8 @@ export async function runClientCommand(command: ClientCommand, argv: string[]): 
       }
       case 'register':
         return await runRegister(parseRegister(argv), out);
+      case 'gui':
+        return await runGui(argv);
     }
   } catch (e) {
     if (e instanceof ClientError) {
