@@ -283,10 +283,10 @@ function uriMatches(digestUri: string, requestUri: SipUri): boolean {
 /**
  * Deviation: RFC 8760 §2.4 has a client pick the first challenge whose algorithm it supports. libre 1.x (the SIP
  * stack of Debian's baresip 1.0) instead gives up on the first challenge when it is not MD5 ("Register: Function
- * not implemented"), so such clients, recognised by their User-Agent, are challenged with MD5 alone. Everyone
- * else gets SHA-256 first.
+ * not implemented"), and sipp 3.6 reads only the first challenge ("authentication must use MD5 or AKAv1-MD5"), so
+ * such clients, recognised by their User-Agent, are challenged with MD5 alone. Everyone else gets SHA-256 first.
  */
 export function md5OnlyClient(req: SipRequest): boolean {
   const ua = req.get('user-agent');
-  return ua !== undefined && /^baresip v[01]\./i.test(ua);
+  return ua !== undefined && (/^baresip v[01]\./i.test(ua) || /^sipp\b/i.test(ua));
 }
