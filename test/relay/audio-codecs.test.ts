@@ -147,7 +147,7 @@ test('a PCMU participant and an Opus participant hear each other through the rel
 
 test('5 % packet loss on an Opus talker: the listener\'s audio has no silent gap longer than 60 ms', async () => {
   const relay = await createMediaRelay({ host: '127.0.0.1', advertise: '127.0.0.1', portRange: testPortRange(), logger: silentLogger(), audio: 'worker', audioWorkers: 1 });
-  const { a, b, pa, pb } = await twoParty(relay, 'lossy', OPUS, PCMU);
+  const { a, pa, pb } = await twoParty(relay, 'lossy', OPUS, PCMU);
   // A fixed pseudo-random 5 % of packets lost, plus one burst of four in a row (80 ms: without concealment that
   // alone would be a gap over 60 ms), repeating every 200 packets.
   let s = 0x2545f491;
