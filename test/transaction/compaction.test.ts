@@ -1,11 +1,12 @@
 /**
- * Compacted Completed non-INVITE server transactions over UDP (RFC 3261 §17.2.2; completed.ts, timer-wheel.ts):
+ * Compacted Completed non-INVITE server transactions over UDP (RFC 3261 §17.2.2; completed-store.ts):
  * the layer keeps only the final response's bytes and source, re-sends exactly those bytes for a retransmitted
- * request until Timer J, and runs Timer J for all of them on one timer wheel.
+ * request until Timer J, and runs Timer J for all of them on one clock timer.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SipRequest } from '../../registrar/sip/message/types.ts';
+import type { SipRequest, SipResponse } from '../../registrar/sip/message/types.ts';
+import { createResponse } from '../../registrar/sip/message/build.ts';
 import { serialize } from '../../registrar/sip/message/serialize.ts';
 import type { ServerTransaction } from '../../registrar/sip/transaction/layer.ts';
 import { incoming, request, response, setup, source } from './helpers.ts';
@@ -34,7 +35,7 @@ test('a REGISTER retransmitted 20 s after its 200 gets the identical 200, not a 
   assert.deepEqual(serialize(again[1]!), first, 'byte for byte the same 200 (same To tag)');
   assert.equal(again[1]!.toTag, 'tag-1');
   assert.equal(got.requests.length, 1, 'the TU saw the REGISTER once');
-  assert.equal(transport.sent[1]!.to, transport.sent[0]!.to, 'sent to the same source');
+  assert.deepEqual(transport.sent[1]!.to, transport.sent[0]!.to, 'sent to the same source');
   const s = layer.stats();
   assert.equal(s.retransmissions, 1);
   assert.equal(s.absorbedDuplicates, 1);
@@ -125,4 +126,35 @@ test('with a small T1 the wheel resolution follows it (Timer J = 64*T1 still hol
   assert.equal(got.txs[0]!.state, 'Completed');
   clock.advance(1);
   assert.equal(got.txs[0]!.state, 'Terminated');
+});
+
+test('thousands of compacted transactions across several byte chunks: each retransmission gets its own bytes', () => {
+  const env = setup();
+  const reqs: SipRequest[] = [];
+  env.layer.onRequest((req, tx) => {
+    // A 2 KB body unique to the request: 3000 of them fill several 1 MiB chunks of the store.
+    tx.respond(createResponse(req, 200, undefined, { toTag: `t${reqs.length}`, body: `${req.callId};`.repeat(200).slice(0, 2000) }));
+  });
+  for (let i = 0; i < 3000; i++) {
+    const req = request({ method: 'REGISTER', callId: `chunk-${i}` });
+    reqs.push(req);
+    env.layer.receive(incoming(req));
+    if (i % 100 === 0) env.clock.advance(100);
+  }
+  const firstBytes = env.transport.sent.map((s) => serialize(s.msg));
+  for (const i of [0, 1, 777, 1500, 2999]) {
+    env.layer.receive(incoming(reqs[i]!));
+    const last = env.transport.sent[env.transport.sent.length - 1]!;
+    assert.deepEqual(serialize(last.msg), firstBytes[i], `retransmission ${i}`);
+    assert.ok((last.msg as SipResponse).body.toString().startsWith(`chunk-${i};chunk-${i};`), `body of ${i}`);
+  }
+  assert.equal(env.layer.stats().live.serverNonInvite, 3000);
+  env.clock.advance(40_000);
+  assert.equal(env.layer.stats().live.total, 0);
+  assert.equal(env.clock.pending(), 0);
+  // The store is reused afterwards.
+  env.layer.receive(incoming(reqs[5]!));
+  env.layer.receive(incoming(reqs[5]!));
+  assert.equal(env.layer.stats().live.serverNonInvite, 1);
+  assert.deepEqual(serialize(env.transport.sent[env.transport.sent.length - 1]!.msg), serialize(env.transport.sent[env.transport.sent.length - 2]!.msg));
 });

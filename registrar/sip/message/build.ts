@@ -12,6 +12,7 @@ import { parseUri } from './uri.ts';
 import { parseViaList } from './via.ts';
 import { parseCSeq } from './cseq.ts';
 import { defaultReason } from './reasons.ts';
+import { ParamList } from './params.ts';
 
 export { defaultReason } from './reasons.ts';
 export { newBranch, newCallId, newTag } from './ids.ts';
@@ -132,9 +133,10 @@ export function createResponse(
         if (addTag) {
           const value = `${h.value};tag=${opts!.toTag!}`;
           headers.push(new Header('to', value, (h as Header).wire ?? 'To'));
-          const params = new Map(req.to.params);
-          params.set('tag', opts!.toTag!);
-          to = { ...req.to, params, raw: value };
+          const items: Array<string | null> = [];
+          for (const [k, v] of req.to.params) if (k !== 'tag') items.push(k, v);
+          items.push('tag', opts!.toTag!);
+          to = { displayName: req.to.displayName, uri: req.to.uri, params: new ParamList(items), raw: value };
         } else headers.push(h as Header);
         break;
     }

@@ -68,9 +68,7 @@ export function parseNameAddr(input: string): Result<NameAddr> {
     if (!uri.ok) return uri;
     const params = parseHeaderParams(s, gt + 1);
     if (!params.ok) return params;
-    const na: { -readonly [K in keyof NameAddr]: NameAddr[K] } = { uri: uri.value, params: params.value, raw: s };
-    if (displayName !== undefined) na.displayName = displayName;
-    return { ok: true, value: na };
+    return { ok: true, value: { displayName, uri: uri.value, params: params.value, raw: s } };
   }
   // addr-spec: the URI ends at the first ';' (or at whitespace before it, RFC 4475 wsinv 'uri ;tag=').
   let end = s.indexOf(';');
@@ -81,7 +79,7 @@ export function parseNameAddr(input: string): Result<NameAddr> {
   if (!uri.ok) return uri;
   const params = end === s.length ? { ok: true as const, value: EMPTY_PARAMS } : parseHeaderParams(s, end);
   if (!params.ok) return params;
-  return { ok: true, value: { uri: uri.value, params: params.value, raw: s } };
+  return { ok: true, value: { displayName: undefined, uri: uri.value, params: params.value, raw: s } };
 }
 
 /** A comma-separated list of name-addrs (Contact, Route, Record-Route, Path, ...; §7.3.1). */

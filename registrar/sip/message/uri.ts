@@ -12,7 +12,7 @@
  */
 import type { Params, Result, SipUri } from './types.ts';
 import { escapeHeader, escapeParam, escapeUser, parseUint, unescape } from './lex.ts';
-import { EMPTY_PARAMS } from './params.ts';
+import { EMPTY_PARAMS, ParamList, addParam } from './params.ts';
 
 const NO_HEADERS: ReadonlyArray<readonly [string, string]> = [];
 
@@ -146,7 +146,7 @@ function parseSipUri(text: string, scheme: string, start: number): Result<SipUri
   i = end;
   if (i < text.length && text.charCodeAt(i) === 0x3b) {
     // uri-parameter = transport-param / ... / other-param;  other-param = pname [ "=" pvalue ]
-    const map = new Map<string, string | null>();
+    const list: Array<string | null> = [];
     while (i < text.length && text.charCodeAt(i) === 0x3b) {
       let j = i + 1;
       while (j < text.length) {
@@ -162,10 +162,10 @@ function parseSipUri(text: string, scheme: string, start: number): Result<SipUri
       const value = eq === -1 ? null : unescape(seg.slice(eq + 1));
       if (name === null || name === '' || (eq !== -1 && value === null)) return fail('invalid URI parameter');
       const key = name.toLowerCase();
-      if (!map.has(key)) map.set(key, value);
+      addParam(list, key, value);
       i = j;
     }
-    params = map;
+    params = new ParamList(list);
   }
   if (i < text.length && text.charCodeAt(i) === 0x3f) {
     // headers = "?" header *( "&" header );  header = hname "=" hvalue
@@ -186,10 +186,8 @@ function parseSipUri(text: string, scheme: string, start: number): Result<SipUri
     i = text.length;
   }
   if (i !== text.length) return fail('trailing characters in URI');
-  const uri: { -readonly [K in keyof SipUri]: SipUri[K] } = { scheme, host: hp.value.host, params, headers, raw: text };
-  if (user !== undefined) uri.user = user;
-  if (password !== undefined) uri.password = password;
-  if (hp.value.port !== undefined) uri.port = hp.value.port;
+  // One object literal with every field (absent ones undefined): one hidden class for all parsed URIs.
+  const uri: SipUri = { scheme, user, password, host: hp.value.host, port: hp.value.port, params, headers, raw: text };
   return { ok: true, value: uri };
 }
 

@@ -85,15 +85,15 @@ export function parseVia(input: string, lenient = false): Result<Via> {
   }
   const branchValue = params.value.get('branch');
   if (branchValue === null) return fail('branch parameter without a value');
-  const via: { -readonly [K in keyof Via]: Via[K] } = {
-    protocol: `${name.toUpperCase()}/${version}`,
+  const via: Via = {
+    protocol: name === 'SIP' && version === '2.0' ? 'SIP/2.0' : `${name.toUpperCase()}/${version}`,
     transport,
     host,
+    port,
     params: params.value,
+    branch: branchValue,
     raw: s,
   };
-  if (port !== undefined) via.port = port;
-  if (branchValue !== undefined) via.branch = branchValue;
   return { ok: true, value: via };
 }
 

@@ -17,10 +17,10 @@
  * Keys are strings in two Maps, transactions hold no per-message closures, every timer is cancelled when its
  * machine terminates, and a terminated machine is forgotten at once: `stats().live.total` returns to 0.
  *
- * Non-INVITE server transactions over UDP are compacted when they enter Completed (§17.2.2; completed.ts): a
- * third Map holds key → {response bytes, source} records, and Timer J for all of them runs on one timer wheel
- * (timer-wheel.ts: one clock timer per `TIMER_J_RESOLUTION` bucket, not one per transaction). They count as live
- * `serverNonInvite` transactions until Timer J ends them.
+ * Non-INVITE server transactions over UDP are compacted when they enter Completed (§17.2.2; completed-store.ts):
+ * key → {response bytes, source} records kept off the JS heap, Timer J for all of them on one clock timer
+ * (`TIMER_J_RESOLUTION` buckets, not a timer per transaction). They count as live `serverNonInvite` transactions
+ * until Timer J ends them.
  */
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../../log.ts';
@@ -34,8 +34,7 @@ import { buildCancel } from './requests.ts';
 import { ServerInviteTransaction } from './server-invite.ts';
 import { ServerNonInviteTransaction } from './server-non-invite.ts';
 import { TransactionTimers, type BaseTimers } from './timers.ts';
-import { CompletedNonInvite } from './completed.ts';
-import { TimerWheel } from './timer-wheel.ts';
+import { CompletedStore, type CompletedState } from './completed-store.ts';
 import { flat } from '../message/lex.ts';
 import { responseFromWire } from '../message/serialize.ts';
 import { invokeTu } from './types.ts';
@@ -63,7 +62,8 @@ export interface TransactionLayerOptions {
 }
 
 const NO_OP = (): void => {};
-/** Bucket width of the Timer J wheel (ms; never more than T1): Timer J fires 64*T1 to 64*T1 + this after Completed. */
+/** Timer J granularity for compacted transactions (ms; never more than T1): they end 64*T1 to 64*T1 + this after
+ * entering Completed. */
 export const TIMER_J_RESOLUTION = 500;
 /** Handlers for a CANCEL's own client transaction when the TU passes none: its outcome is the INVITE's 487. */
 const QUIET_HANDLERS: ClientHandlers = { onFinal: NO_OP, onTimeout: NO_OP, onTransportError: NO_OP };
@@ -73,8 +73,7 @@ export class TransactionLayer {
   private readonly clientTxs = new Map<string, ClientTransaction>();
   private readonly serverTxs = new Map<string, ServerTransaction>();
   /** Compacted Completed non-INVITE server transactions over UDP (§17.2.2), by server key. */
-  private readonly completed = new Map<string, CompletedNonInvite>();
-  private readonly timerJ: TimerWheel<CompletedNonInvite>;
+  private readonly completed: CompletedStore;
   private readonly live: Record<TransactionKind, number> = { clientInvite: 0, clientNonInvite: 0, serverInvite: 0, serverNonInvite: 0 };
   private readonly counters: TransactionCounters = {
     created: { clientInvite: 0, clientNonInvite: 0, serverInvite: 0, serverNonInvite: 0 },
@@ -104,11 +103,14 @@ export class TransactionLayer {
       counters: this.counters,
       terminated: (tx) => this.forget(tx.kind, tx.key, tx),
       compact: (tx, bytes, cb) => this.compact(tx, bytes, cb),
-      endCompleted: (record) => this.endCompleted(record),
+      completedState: (record) => this.completedState(record),
+      endCompleted: (record) => this.completed.end(record),
     };
     // §17.2.2 Timer J for compacted transactions: "The server transaction remains in this state until Timer J
     // fires, at which point it MUST transition to the "Terminated" state."
-    this.timerJ = new TimerWheel(opts.clock, Math.min(TIMER_J_RESOLUTION, this.timers.T1), (record) => this.endCompleted(record));
+    this.completed = new CompletedStore(opts.clock, this.timers.TIMER_J(false), Math.min(TIMER_J_RESOLUTION, this.timers.T1), () => {
+      this.live.serverNonInvite--;
+    });
   }
 
   /** New requests (not retransmissions, not ACK, not CANCEL) with their server transaction. */
@@ -152,8 +154,8 @@ export class TransactionLayer {
       existing.receiveRequest();
       return;
     }
-    const done = this.completed.get(key);
-    if (done !== undefined) {
+    const done = this.completed.find(key);
+    if (done >= 0) {
       this.resendCompleted(done);
       return;
     }
@@ -247,8 +249,7 @@ export class TransactionLayer {
     for (const tx of [...this.clientTxs.values(), ...this.serverTxs.values()]) {
       if (tx.state !== 'Terminated') tx.transition('Terminated');
     }
-    for (const record of [...this.completed.values()]) this.endCompleted(record);
-    this.timerJ.clear();
+    this.completed.clear();
   }
 
   private receiveAck(ack: SipRequest, source: Source): void {
@@ -319,41 +320,37 @@ export class TransactionLayer {
     this.counters.created[tx.kind]++;
   }
 
-  /** §17.2.2 Completed over UDP: swap the transaction for its compact record and start Timer J on the wheel. */
+  /** §17.2.2 Completed over UDP: swap the transaction for its compact record (Timer J runs in the store). */
   private compact(
     tx: { readonly key: string; readonly source: Source },
     bytes: Buffer,
     transportErrorCb: ((err: Error) => void) | undefined,
-  ): CompletedNonInvite {
-    const record = new CompletedNonInvite(flat(tx.key), bytes, tx.source, transportErrorCb);
+  ): number {
     if (this.serverTxs.get(tx.key) === tx) this.serverTxs.delete(tx.key);
-    this.completed.set(record.key, record);
-    this.timerJ.add(record, this.timers.TIMER_J(false));
-    return record;
+    // A flat key: it is kept 64*T1 and must not pin the request's text (lex.ts `flat`).
+    return this.completed.add(flat(tx.key), bytes, tx.source, transportErrorCb);
+  }
+
+  private completedState(record: number): CompletedState {
+    return this.completed.stateOf(record);
   }
 
   /** §17.2.2: "While in the "Completed" state, the server transaction MUST pass the final response to the
    * transport layer for retransmission whenever a retransmission of the request is received." */
-  private resendCompleted(record: CompletedNonInvite): void {
+  private resendCompleted(record: number): void {
     this.counters.absorbedDuplicates++;
-    const res = responseFromWire(record.bytes);
+    const res = responseFromWire(this.completed.response(record));
     if (res === undefined) return; // our own bytes always parse; nothing sensible to resend otherwise
     this.counters.retransmissions++;
-    this.ctx.transport.sendResponse(res, record.source, (err) => {
-      if (err === undefined || record.state === 'Terminated') return;
+    this.ctx.transport.sendResponse(res, this.completed.source(record), (err) => {
+      if (err === undefined || this.completed.stateOf(record) === 'Terminated') return;
       // §17.2.4 (Figure 8 "Trnsprt Err / Inform TU").
       this.counters.transportErrors++;
-      this.log.debug({ err, key: record.key }, 'response transport error');
-      this.endCompleted(record);
-      invokeTu(this.log, 'onTransportError', record.transportErrorCb, undefined, err);
+      this.log.debug({ err, record }, 'response transport error');
+      const cb = this.completed.transportErrorCb(record);
+      this.completed.end(record);
+      invokeTu(this.log, 'onTransportError', cb, undefined, err);
     });
-  }
-
-  private endCompleted(record: CompletedNonInvite): void {
-    if (record.state === 'Terminated') return;
-    record.transition('Terminated');
-    if (this.completed.get(record.key) === record) this.completed.delete(record.key);
-    this.live.serverNonInvite--;
   }
 
   private forget(kind: TransactionKind, key: string, tx: object): void {

@@ -44,15 +44,14 @@
  *
  * (Request retransmissions in Trying are absorbed silently: there is no response to resend yet.)
  *
- * Over UDP, on entering Completed the transaction hands its Completed state to a compact record (completed.ts:
- * key → response bytes + source) and the layer forgets this object: the record answers retransmissions and
- * Timer J (on the layer's timer wheel) ends it. A TU that kept this object still sees the right `state`: it
- * reads the record's, and `transition('Terminated')` ends the record.
+ * Over UDP, on entering Completed the transaction hands its Completed state to a compact record (completed-store.ts:
+ * key → response bytes + source, off the JS heap) and the layer forgets this object: the record answers
+ * retransmissions and Timer J ends it. A TU that kept this object still sees the right `state`: it reads the
+ * record's, and `transition('Terminated')` ends the record.
  */
 import type { SipRequest, SipResponse } from '../message/types.ts';
 import type { SendCallback, Source } from '../transport/types.ts';
 import { serialize } from '../message/serialize.ts';
-import type { CompletedNonInvite } from './completed.ts';
 import { checkEdge, type EdgeTable } from './state.ts';
 import { invokeTu, isReliable, type TransactionContext } from './types.ts';
 
@@ -72,7 +71,7 @@ export class ServerNonInviteTransaction {
   private current: ServerNonInviteState = 'Trying';
   private last: SipResponse | undefined;
   /** Set once Completed over UDP was handed to the layer's compact record (which then owns the state). */
-  private record: CompletedNonInvite | undefined;
+  private record = -1;
   private sendCb: SendCallback | undefined;
   private transportErrorCb: ((err: Error) => void) | undefined;
   /** Called with the request's method and the status on every `respond()` (the server core's metrics): one
@@ -90,7 +89,7 @@ export class ServerNonInviteTransaction {
   }
 
   get state(): ServerNonInviteState {
-    return this.record !== undefined ? this.record.state : this.current;
+    return this.record >= 0 ? this.ctx.completedState(this.record) : this.current;
   }
 
   /** To tag of the final response sent (unused for non-INVITE matching; kept for a uniform server surface). */
@@ -110,7 +109,7 @@ export class ServerNonInviteTransaction {
   /** The single state-change path; an edge absent from Figure 8 is API misuse and throws. */
   transition(to: ServerNonInviteState): void {
     checkEdge('server non-INVITE transaction', EDGES, this.state, to);
-    if (this.record !== undefined) {
+    if (this.record >= 0) {
       // Compacted: Completed → Terminated is the record's edge (the only one left).
       this.ctx.endCompleted(this.record);
       return;

@@ -10,7 +10,7 @@ import type { Logger } from '../../log.ts';
 import type { SipRequest, SipResponse } from '../message/types.ts';
 import type { Endpoint, SendCallback, Source } from '../transport/types.ts';
 import type { TransactionTimers } from './timers.ts';
-import type { CompletedNonInvite } from './completed.ts';
+import type { CompletedState } from './completed-store.ts';
 
 /** The subset of `SipTransport` (transport/types.ts) the transaction layer uses. */
 export interface TransactionTransport {
@@ -84,16 +84,18 @@ export interface TransactionContext {
   /** Called exactly once when a machine enters Terminated: the layer forgets it. */
   terminated(tx: { readonly kind: TransactionKind; readonly key: string }): void;
   /**
-   * A non-INVITE server transaction entered Completed over UDP (§17.2.2): the layer replaces it by a compact
-   * record of its response bytes (completed.ts) and runs Timer J for it on its timer wheel.
+   * A non-INVITE server transaction entered Completed over UDP (§17.2.2): the layer keeps a compact record of its
+   * response bytes instead (completed-store.ts) and runs Timer J for it. Returns the record's number.
    */
   compact(
     tx: { readonly key: string; readonly source: Source },
     bytes: Buffer,
     transportErrorCb: ((err: Error) => void) | undefined,
-  ): CompletedNonInvite;
-  /** End a compacted transaction now (Completed → Terminated; no-op when it already ended). */
-  endCompleted(record: CompletedNonInvite): void;
+  ): number;
+  /** State of a compacted transaction's record. */
+  completedState(record: number): CompletedState;
+  /** End a compacted transaction now (Completed → Terminated; throws when it already ended). */
+  endCompleted(record: number): void;
 }
 
 /**
