@@ -5,7 +5,7 @@
  * `ensureBundle()` builds when the bundle is missing or older than any source file (so `sipmeet gui` after a
  * `git pull` serves the new page); `npm run build:gui` builds unconditionally.
  */
-import { copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -48,10 +48,22 @@ export function bundleIsStale(): boolean {
 export async function buildBundle(): Promise<void> {
   // esbuild is loaded only when a build is needed (it is a devDependency, and tsx's own dependency).
   const { build } = await import('esbuild');
-  mkdirSync(DIST_DIR, { recursive: true });
+  // Built aside and moved in file by file (rename is atomic): several GUI processes starting at once may all
+  // build, and a page being served never reads a half-written file.
+  const tmp = mkdtempSync(join(GUI_DIR, '.dist-'));
+  try {
+    await buildInto(build, tmp);
+    mkdirSync(DIST_DIR, { recursive: true });
+    for (const f of readdirSync(tmp)) renameSync(join(tmp, f), join(DIST_DIR, f));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function buildInto(build: typeof import('esbuild').build, outdir: string): Promise<void> {
   await build({
     entryPoints: { app: join(WEB_DIR, 'main.tsx') },
-    outdir: DIST_DIR,
+    outdir,
     bundle: true,
     format: 'esm',
     target: ['chrome100', 'firefox100', 'safari15'],
@@ -62,7 +74,7 @@ export async function buildBundle(): Promise<void> {
     legalComments: 'none',
     logLevel: 'silent',
   });
-  copyFileSync(join(WEB_DIR, 'index.html'), join(DIST_DIR, 'index.html'));
+  copyFileSync(join(WEB_DIR, 'index.html'), join(outdir, 'index.html'));
 }
 
 /** Build when stale; resolves with whether a build ran. */

@@ -285,10 +285,9 @@ export class GuiSession {
     if (!('client' in m)) return m;
     m.camera = on;
     this.changed();
+    // Our camera line stops forwarding now; the call re-offers it sendrecv / recvonly (RFC 3264 §8.4).
     m.bridge.setCameraDirection(on);
-    // A new offer carries every line's current direction (RFC 3264 §8.4): re-offering with the mic as it is
-    // renegotiates the camera line to recvonly/sendrecv.
-    return this.attempt(() => m.call!.setMic(m.mic));
+    return this.attempt(() => m.call!.setCamera(on));
   }
 
   /** The page could not open the camera (refused, none): say so; the meeting goes on without it. */

@@ -25,7 +25,8 @@ export interface PageStats {
   readonly sent: { audioPackets: number; videoPackets: number };
 }
 
-const VIDEO = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15, max: 30 } };
+/** Enough for a tile of a 3×3 grid at 1280×720; 15 fps keeps several decoders light. */
+const VIDEO = { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 15, max: 15 } };
 
 function describe(e: unknown, what: string): string {
   const name = (e as DOMException)?.name ?? '';
