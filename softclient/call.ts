@@ -11,29 +11,25 @@
  * RFC 3326 Reason text of its BYE), closed (always last, once).
  */
 import { EventEmitter } from 'node:events';
-import { Inviter, type Message, type Session, SessionState, Subscriber, type SessionDescriptionHandlerFactory, type URI, UserAgent } from 'sip.js';
+import { Inviter, type Message, type Session, SessionState, Subscriber, SubscriptionState, type SessionDescriptionHandlerFactory, type URI, UserAgent } from 'sip.js';
 import type { Logger } from '../registrar/log.ts';
 import type { Clock, TimerHandle } from '../registrar/sip/clock.ts';
-import { type AcceptedMedia, type CodecSpec, type Direction, type MediaDescription, OPUS, PCMA, PCMU, TELEPHONE_EVENT, VP8 } from '../sdp/index.ts';
 import { type ChatLine, parseIncoming } from './chat/cpim.ts';
 import { ClientError, rejection } from './errors.ts';
 import type { AudioSource } from './media/audio-source.ts';
-import { type AudioSink, type AudioStats, AudioStream } from './media/audio-stream.ts';
-import { type MediaLine, MediaSession } from './media/media-session.ts';
-import { bindUdpPair } from './media/udp-pair.ts';
+import type { AudioSink } from './media/audio-stream.ts';
+import { type CallMedia, type ExternalMedia, externalMedia, type MediaFigures, type MediaInfo, ownMedia } from './media/call-media.ts';
 import type { FfmpegVideoSource } from './media/ffmpeg-video-source.ts';
-import { type VideoStats, VideoStream } from './media/video-stream.ts';
+import { MediaSession } from './media/media-session.ts';
 import { Roster, type RosterChange, type RosterUser } from './roster/roster.ts';
 import { describeReason, parseReason } from './sip/reason.ts';
 import { rtpSdhFactory } from './sip/rtp-sdh.ts';
 
-/** What we offer for audio, in order (Linphone's order; RFC 7587 Opus first). */
-export const AUDIO_CODECS: readonly CodecSpec[] = [OPUS, PCMU, PCMA, TELEPHONE_EVENT];
-/** What we offer for video (RFC 7741 VP8, with NACK/PLI/FIR feedback); H.264 not yet. */
-export const VIDEO_CODECS: readonly CodecSpec[] = [VP8];
+export { AUDIO_CODECS, VIDEO_CODECS, type MediaInfo, type ExternalMedia } from './media/call-media.ts';
 /** RFC 3428 §9 / RFC 3862: the focus relays chat to us as CPIM when our INVITE accepts it. */
 export const INVITE_ACCEPT = 'application/sdp, message/cpim, text/plain';
 const BYE_WAIT_MS = 2000;
+const UNSUBSCRIBE_WAIT_MS = 500;
 
 export interface MediaOptions {
   readonly audioIn: AudioSource;
@@ -44,6 +40,8 @@ export interface MediaOptions {
   readonly statsIntervalMs?: number;
   /** A video line: offered when given. `source` is the camera (none: receive only); `outDir` gets the IVF files. */
   readonly video?: { readonly source?: FfmpegVideoSource; readonly outDir?: string };
+  /** Lines run by someone else (the GUI's WebRTC bridge) instead of our own audio/video streams. */
+  readonly external?: ExternalMedia;
 }
 
 export interface JoinedInfo {
@@ -55,15 +53,6 @@ export interface JoinedInfo {
   readonly isFocus: boolean;
   readonly name: string;
   readonly aor: string;
-}
-
-export interface MediaInfo {
-  readonly kind: 'audio' | 'video';
-  readonly codec: string | undefined;
-  readonly direction: Direction | 'rejected';
-  readonly mic: boolean;
-  /** Video lines: the camera is on. */
-  readonly camera?: boolean;
 }
 
 export interface EndedInfo {
@@ -78,7 +67,7 @@ export interface CallEvents {
   roster: [RosterChange];
   chat: [ChatLine];
   notice: [string];
-  stats: [{ audio: AudioStats; video?: VideoStats }];
+  stats: [MediaFigures];
   /** The camera stopped by itself (ffmpeg failed). */
   warning: [string];
   left: [{ reason: string }];
@@ -134,10 +123,6 @@ export class MeetingCall extends EventEmitter<CallEvents> {
 
   private constructor(
     private readonly o: PrepareOptions,
-    readonly audio: AudioStream,
-    private readonly audioLine: MediaLine,
-    readonly video: VideoStream | undefined,
-    private readonly videoLine: MediaLine | undefined,
     readonly media: MediaSession,
   ) {
     super();
@@ -145,64 +130,33 @@ export class MeetingCall extends EventEmitter<CallEvents> {
     this.sdhFactory = rtpSdhFactory(media, () => this.close());
   }
 
+  /** Set by prepare() right after construction. */
+  private streams!: CallMedia;
+
   static async prepare(o: PrepareOptions): Promise<MeetingCall> {
-    const pair = await bindUdpPair(o.localAddress);
-    const audio = new AudioStream({
-      pair,
-      source: o.media.audioIn,
-      ...(o.media.audioOut ? { sink: o.media.audioOut } : {}),
-      clock: o.clock,
-      logger: o.logger,
-      cname: `${o.aor.replace(/^sips?:/, '')}`,
-    });
-    if (o.media.micOff) audio.setMic(false);
     let call: MeetingCall | undefined;
-    const line: MediaLine = {
-      kind: 'audio',
-      port: pair.rtpPort,
-      codecs: AUDIO_CODECS,
-      direction: o.media.micOff ? 'recvonly' : 'sendrecv',
-      configure: (m: AcceptedMedia) => {
-        audio.configure(m);
-        call?.mediaChanged({ kind: 'audio', codec: `${m.codec.encoding.toLowerCase()}/${m.codec.clockRate}`, direction: m.direction, mic: audio.mic });
-      },
-      disable: (reason: string) => {
-        call?.log.warn({ reason }, 'audio rejected');
-        call?.mediaChanged({ kind: 'audio', codec: undefined, direction: 'rejected', mic: audio.mic });
-      },
-    };
-    let video: VideoStream | undefined;
-    let videoLine: MediaLine | undefined;
-    if (o.media.video) {
-      const vpair = await bindUdpPair(o.localAddress);
-      const v = new VideoStream({
-        pair: vpair,
-        source: o.media.video.source,
-        outDir: o.media.video.outDir,
-        clock: o.clock,
-        logger: o.logger,
-        cname: `${o.aor.replace(/^sips?:/, '')}`,
-        onSourceError: (why) => call?.emit('warning', why),
-      });
-      video = v;
-      videoLine = {
-        kind: 'video',
-        port: vpair.rtpPort,
-        codecs: VIDEO_CODECS,
-        direction: v.hasCamera ? 'sendrecv' : 'recvonly',
-        configure: (m: AcceptedMedia, remote: MediaDescription | undefined) => {
-          v.configure(m, remote);
-          call?.mediaChanged({ kind: 'video', codec: `${m.codec.encoding.toLowerCase()}/${m.codec.clockRate}`, direction: m.direction, mic: audio.mic, camera: v.camera });
-        },
-        disable: (reason: string) => {
-          call?.log.info({ reason }, 'video rejected');
-          call?.mediaChanged({ kind: 'video', codec: undefined, direction: 'rejected', mic: audio.mic, camera: v.camera });
-        },
-      };
-    }
-    const media = new MediaSession(o.localAddress, videoLine ? [line, videoLine] : [line]);
-    call = new MeetingCall(o, audio, line, video, videoLine, media);
+    const streams = o.media.external
+      ? externalMedia(o.media.external)
+      : await ownMedia({
+          localAddress: o.localAddress,
+          audioIn: o.media.audioIn,
+          ...(o.media.audioOut ? { audioOut: o.media.audioOut } : {}),
+          ...(o.media.micOff ? { micOff: true } : {}),
+          ...(o.media.video ? { video: o.media.video } : {}),
+          cname: o.aor.replace(/^sips?:/, ''),
+          clock: o.clock,
+          logger: o.logger,
+          onMedia: (m) => call?.mediaChanged(m),
+          onWarning: (w) => call?.emit('warning', w),
+        });
+    call = new MeetingCall(o, new MediaSession(o.localAddress, streams.lines, streams.onAdded));
+    call.streams = streams;
     return call;
+  }
+
+  /** Received video is wanted: the Contact should carry `+sipmeet.video-streams` (docs/focus.md). */
+  get wantsVideoStreams(): boolean {
+    return this.streams.onAdded !== undefined;
   }
 
   private mediaChanged(m: MediaInfo): void {
@@ -321,7 +275,8 @@ export class MeetingCall extends EventEmitter<CallEvents> {
     if (every <= 0) return;
     const tick = () => {
       if (this.state !== 'joined') return;
-      this.emit('stats', { audio: this.audio.stats(), ...(this.video ? { video: this.video.stats() } : {}) });
+      const figures = this.streams.figures();
+      if (figures) this.emit('stats', figures);
       this.statsTimer = this.o.clock.setTimer(every, tick);
     };
     this.statsTimer = this.o.clock.setTimer(every, tick);
@@ -368,18 +323,15 @@ export class MeetingCall extends EventEmitter<CallEvents> {
    * sendonly/inactive, which would put the focus on hold).
    */
   setMic(on: boolean): Promise<void> {
-    this.audio.setMic(on);
-    this.audioLine.direction = on ? 'sendrecv' : 'recvonly';
+    this.streams.setMic(on);
     return this.reinvite();
   }
 
   /** Camera off/on: stop/start ffmpeg now, then renegotiate the video line (recvonly when off). */
   setCamera(on: boolean): Promise<void> {
-    const v = this.video;
-    if (!v || !this.videoLine) return Promise.reject(new ClientError('usage', 'no video in this call (join with --video-in or --video-out)'));
-    if (on && !v.hasCamera) return Promise.reject(new ClientError('usage', 'no camera: join with --video-in testsrc|FILE'));
-    v.setCamera(on);
-    this.videoLine.direction = on ? 'sendrecv' : 'recvonly';
+    if (!this.streams.hasVideo) return Promise.reject(new ClientError('usage', 'no video in this call (join with --video-in or --video-out)'));
+    if (on && !this.streams.hasCamera) return Promise.reject(new ClientError('usage', 'no camera: join with --video-in testsrc|FILE'));
+    this.streams.setCamera(on);
     return this.reinvite();
   }
 
@@ -406,7 +358,7 @@ export class MeetingCall extends EventEmitter<CallEvents> {
     }
     this.transition('leaving');
     const session = this.session!;
-    this.subscriber?.dispose().catch(() => undefined);
+    await this.unsubscribe();
     await new Promise<void>((resolve) => {
       const t = this.o.clock.setTimer(BYE_WAIT_MS, resolve);
       session.stateChange.addListener((s) => {
@@ -420,6 +372,25 @@ export class MeetingCall extends EventEmitter<CallEvents> {
     });
     this.emit('left', { reason });
     this.close();
+  }
+
+  /**
+   * RFC 6665 §4.1.2.3: unSUBSCRIBE (Expires: 0); the notifier answers with a final NOTIFY (Subscription-State:
+   * terminated). Wait for it (≤ UNSUBSCRIBE_WAIT_MS) so it does not arrive after the connection is gone.
+   */
+  private async unsubscribe(): Promise<void> {
+    const sub = this.subscriber;
+    if (!sub || sub.state === SubscriptionState.Terminated) return;
+    await new Promise<void>((resolve) => {
+      const t = this.o.clock.setTimer(UNSUBSCRIBE_WAIT_MS, resolve);
+      sub.stateChange.addListener((st) => {
+        if (st === SubscriptionState.Terminated) {
+          t.cancel();
+          resolve();
+        }
+      });
+      sub.unsubscribe().catch(() => (t.cancel(), resolve()));
+    });
   }
 
   private remoteEnded(info: EndedInfo): void {
@@ -439,8 +410,7 @@ export class MeetingCall extends EventEmitter<CallEvents> {
     this.transition('closed');
     this.statsTimer?.cancel();
     this.subscriber?.dispose().catch(() => undefined);
-    this.audio.close();
-    this.video?.close();
+    this.streams.close();
     this.emit('closed');
   }
 }

@@ -30,6 +30,11 @@ export interface SoftClientOptions {
   readonly logger: Logger;
   readonly clock?: Clock;
   readonly connectTimeoutMs?: number;
+  /**
+   * RFC 3840 feature tags for our Contact, e.g. `+sipmeet.video-streams` (docs/focus.md: the focus then offers one
+   * video line per other participant).
+   */
+  readonly contactFeatures?: readonly string[];
 }
 
 export class SoftClient {
@@ -57,6 +62,17 @@ export class SoftClient {
         return factory(session, options);
       },
     });
+    if (o.contactFeatures?.length) {
+      // RFC 3840 §9: feature parameters go on the Contact header field value, outside the URI. sip.js renders the
+      // Contact through this toString for every request it sends.
+      const contact = this.ua.contact;
+      const render = contact.toString.bind(contact);
+      contact.toString = (options?: object) => {
+        let s = render(options as never);
+        for (const f of o.contactFeatures!) if (!s.includes(f)) s += `;${f}`;
+        return s;
+      };
+    }
     // Deviation: the softclient only places calls; an incoming INVITE outside a meeting is refused.
     this.ua.delegate = {
       onInvite: (invitation) => void invitation.reject({ statusCode: 486 }).catch(() => undefined),

@@ -13,6 +13,7 @@ import { SoftClient } from '../client.ts';
 import { ClientError } from '../errors.ts';
 import { type AudioSource, openAudioSource } from '../media/audio-source.ts';
 import { FfmpegVideoSource } from '../media/ffmpeg-video-source.ts';
+import { MULTI_VIDEO_FEATURE } from '../media/call-media.ts';
 import { WavWriter } from '../media/wav.ts';
 import { OUTPUT_RATE } from '../media/audio-stream.ts';
 import type { JoinSettings } from './args.ts';
@@ -55,6 +56,8 @@ export async function runJoin(s: JoinSettings, out: Output): Promise<number> {
     name: s.name,
     ...(s.auth ? { auth: s.auth } : {}),
     logger,
+    // Received video wanted: ask the focus for one video line per participant (docs/focus.md "Several videos").
+    ...(s.videoOut !== undefined ? { contactFeatures: [MULTI_VIDEO_FEATURE] } : {}),
   });
   let call: MeetingCall | undefined;
   try {

@@ -8,7 +8,7 @@
  */
 import type { EndedInfo, JoinedInfo, MediaInfo } from '../call.ts';
 import type { ChatLine } from '../chat/cpim.ts';
-import type { AudioStats } from '../media/audio-stream.ts';
+import type { MediaFigures } from '../media/call-media.ts';
 import type { VideoStats } from '../media/video-stream.ts';
 import type { RosterChange, RosterUser } from '../roster/roster.ts';
 
@@ -76,10 +76,18 @@ export class Output {
   }
 
   media(m: MediaInfo): void {
+    const what = m.label !== undefined ? `${m.kind} from ${m.label}` : m.kind;
     if (this.json) {
-      this.event('media', { kind: m.kind, codec: m.codec ?? null, direction: m.direction, ...(m.kind === 'audio' ? { mic: m.mic } : { camera: m.camera ?? false }) });
-    } else if (m.direction === 'rejected') this.line(`${m.kind}: rejected by the focus`);
-    else this.line(`${m.kind}: ${m.codec} ${m.direction}, ${m.kind === 'audio' ? `mic ${m.mic ? 'on' : 'off'}` : `camera ${m.camera ? 'on' : 'off'}`}`);
+      this.event('media', {
+        kind: m.kind,
+        ...(m.label !== undefined ? { label: m.label } : {}),
+        codec: m.codec ?? null,
+        direction: m.direction,
+        ...(m.kind === 'audio' ? { mic: m.mic } : m.label === undefined ? { camera: m.camera ?? false } : {}),
+      });
+    } else if (m.direction === 'rejected') this.line(`${what}: ${m.label !== undefined ? 'ended' : 'rejected by the focus'}`);
+    else if (m.label !== undefined) this.line(`${what}: ${m.codec} ${m.direction}`);
+    else this.line(`${what}: ${m.codec} ${m.direction}, ${m.kind === 'audio' ? `mic ${m.mic ? 'on' : 'off'}` : `camera ${m.camera ? 'on' : 'off'}`}`);
   }
 
   roster(r: RosterChange, first: boolean): void {
@@ -123,28 +131,30 @@ export class Output {
     else this.line(`* ${text}`);
   }
 
-  stats(s: { audio: AudioStats; video?: VideoStats }): void {
+  stats(s: MediaFigures): void {
     const a = s.audio;
-    const expected = a.packetsReceived + a.packetsLost;
-    const loss = expected > 0 ? a.packetsLost / expected : 0;
+    const expected = a ? a.packetsReceived + a.packetsLost : 0;
+    const loss = a && expected > 0 ? a.packetsLost / expected : 0;
     if (this.json) {
-      this.event('stats', { audio: { ...a, loss }, ...(s.video ? { video: s.video } : {}) });
+      this.event('stats', { ...(a ? { audio: { ...a, loss } } : {}), ...(s.video ? { video: s.video } : {}), ...(s.videoStreams ? { videoStreams: s.videoStreams } : {}) });
       return;
     }
-    const level = a.levelDb <= -119 ? 'silent' : `${a.levelDb.toFixed(1)} dBFS`;
-    const rtt = a.rttMs !== undefined ? `, rtt ${Math.round(a.rttMs)} ms` : '';
-    const up = a.remoteFractionLost !== undefined ? `, their loss of ours ${pct(a.remoteFractionLost)}` : '';
-    this.line(
-      `~ audio ${a.codec ?? '-'} ${a.sending ? 'mic on' : 'mic off'} | in ${level}, loss ${pct(loss)} (${a.packetsLost}), ` +
-        `jitter ${a.jitterMs.toFixed(1)} ms, concealed ${a.concealed}${rtt}${up} | sent ${a.packetsSent} recv ${a.packetsReceived}`,
-    );
-    const v = s.video;
-    if (v) {
+    if (a) {
+      const level = a.levelDb <= -119 ? 'silent' : `${a.levelDb.toFixed(1)} dBFS`;
+      const rtt = a.rttMs !== undefined ? `, rtt ${Math.round(a.rttMs)} ms` : '';
+      const up = a.remoteFractionLost !== undefined ? `, their loss of ours ${pct(a.remoteFractionLost)}` : '';
       this.line(
-        `~ video ${v.codec ?? '-'} ${v.sending ? 'camera on' : 'camera off'} | in ${v.framesReceived} frames (${v.keyframesReceived} key, ` +
-          `${v.framesDropped} dropped, ${v.pliSent} PLI) | sent ${v.packetsSent} recv ${v.packetsReceived}`,
+        `~ audio ${a.codec ?? '-'} ${a.sending ? 'mic on' : 'mic off'} | in ${level}, loss ${pct(loss)} (${a.packetsLost}), ` +
+          `jitter ${a.jitterMs.toFixed(1)} ms, concealed ${a.concealed}${rtt}${up} | sent ${a.packetsSent} recv ${a.packetsReceived}`,
       );
     }
+    const video = (v: VideoStats, what: string) =>
+      this.line(
+        `~ ${what} | in ${v.framesReceived} frames (${v.keyframesReceived} key, ` +
+          `${v.framesDropped} dropped, ${v.pliSent} PLI) | sent ${v.packetsSent} recv ${v.packetsReceived}`,
+      );
+    if (s.video) video(s.video, `video ${s.video.codec ?? '-'} ${s.video.sending ? 'camera on' : 'camera off'}`);
+    for (const v of s.videoStreams ?? []) video(v, `video from ${v.label} ${v.codec ?? '-'}`);
   }
 
   left(meeting: string, reason: string): void {

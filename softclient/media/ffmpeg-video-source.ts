@@ -5,7 +5,7 @@
  * onto that port).
  *
  * Deviation (RFC 4585 §6.3.1 / RFC 5104 §4.3.1 ask the sender for a key frame on PLI/FIR): ffmpeg cannot be told to
- * make one, so the encoder makes one every GOP_FRAMES frames (2 s) and a PLI is only counted.
+ * make one, so the encoder makes one every GOP_FRAMES frames (1 s) and a PLI is only counted.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
@@ -27,7 +27,8 @@ export function parseVideoIn(text: string): VideoSpecResult {
 export const VIDEO_WIDTH = 320;
 export const VIDEO_HEIGHT = 240;
 export const VIDEO_FPS = 15;
-const GOP_FRAMES = 30;
+/** A key frame every second: what a new receiver or a PLI waits for at most (see the Deviation above). */
+const GOP_FRAMES = 15;
 const FFMPEG_PT = 96;
 
 function ffmpegArgs(spec: VideoSourceSpec, port: number): string[] {

@@ -2,9 +2,12 @@
  * The client's side of the RFC 3264 offer/answer: the m= lines it offers (audio, and video when it has a video
  * line), the answers it applies, and the offers from the focus it answers (a focus re-INVITE).
  *
- * RFC 3264 §8: a new offer within the dialog keeps every m= line of the previous description, in the same order,
- * and the same origin with the version incremented by one (sdp/createOffer checks both). Lines are matched to our
- * streams by position.
+ * Lines are matched by position (RFC 3264 §6) and kept index-aligned: `lines[i]` is the stream of m= line i, or
+ * undefined for a line we do not use (refused, or rejected/disabled since — it stays in later offers with port 0:
+ * §8: "the offer MUST include all of the m= lines from the previous SDP", §8.2 a disabled stream is not revived).
+ * A focus re-INVITE may add m= lines at the end (one video line per publisher, docs/focus.md "Several videos"):
+ * `onAdded` decides whether one of our streams takes each.
+ * RFC 3264 §8: a new offer keeps the origin with the version incremented by one (sdp/createOffer checks it).
  */
 import {
   answerOffer,
@@ -16,9 +19,11 @@ import {
   type MediaDescription,
   type NegotiatedMedia,
   nextVersion,
+  type OfferedMedia,
   type Origin,
   parseSdp,
   processAnswer,
+  type Rtpmap,
   type SessionDescription,
   writeSdp,
 } from '../../sdp/index.ts';
@@ -34,11 +39,23 @@ export interface MediaLine {
   direction: Direction;
   /** The stream was agreed (again): codec, remote address, direction; `remote` is the peer's m= line. */
   configure(media: AcceptedMedia, remote: MediaDescription | undefined): void;
-  /** The stream was rejected (port 0) or dropped. */
+  /** The stream was rejected (port 0) or dropped; the line is not used again. */
   disable(reason: string): void;
 }
 
+/** A line the focus added to the session (index ≥ our lines): the stream that takes it, or undefined (port 0). */
+export type AddedLineHandler = (m: MediaDescription, index: number) => MediaLine | undefined | Promise<MediaLine | undefined>;
+
 export type SdpResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+
+/** The codecs of one of our previous m= sections, to keep a disabled line's formats (§8.3.2: same PTs). */
+function previousCodecs(m: MediaDescription): { codecs: CodecSpec[]; payloadTypes: Array<{ pt: number; codec: Rtpmap }> } {
+  const withMap = m.payloads.filter((p) => p.rtpmap !== undefined);
+  return {
+    codecs: withMap.map((p) => ({ encoding: p.rtpmap!.encoding, clockRate: p.rtpmap!.clockRate, ...(p.rtpmap!.channels !== undefined ? { channels: p.rtpmap!.channels } : {}) })),
+    payloadTypes: withMap.map((p) => ({ pt: p.pt, codec: p.rtpmap! })),
+  };
+}
 
 export class MediaSession {
   private origin: Origin | undefined;
@@ -46,38 +63,56 @@ export class MediaSession {
   private remote: SessionDescription | undefined;
   /** The offer we sent and have no answer for yet. */
   private pendingOffer: SessionDescription | undefined;
+  /** Index-aligned with the m= lines of the session. */
+  private readonly slots: Array<MediaLine | undefined>;
   /** Outcome of the last exchange, per m= line. */
   negotiated: readonly NegotiatedMedia[] = [];
 
   constructor(
     /** Our media address (c= line). */
     readonly address: string,
-    readonly lines: readonly MediaLine[],
-  ) {}
+    lines: readonly MediaLine[],
+    private readonly onAdded?: AddedLineHandler,
+  ) {
+    this.slots = [...lines];
+  }
+
+  /** Our streams, by m= line index (undefined: a line we do not use). */
+  get lines(): ReadonlyArray<MediaLine | undefined> {
+    return this.slots;
+  }
 
   private nextOrigin(): Origin {
     this.origin = this.origin ? nextVersion(this.origin) : createOrigin(this.address);
     return this.origin;
   }
 
+  private firstOfKind(kind: string): MediaLine | undefined {
+    return this.slots.find((l) => l?.kind === kind);
+  }
+
   /** Our offer (initial INVITE, or a re-INVITE after a direction change). */
   createOffer(): string {
-    const offer = createOffer({
-      origin: this.nextOrigin(),
-      address: this.address,
-      ...(this.local ? { previous: this.local } : {}),
-      media: [
-        ...this.lines.map((l) => ({ type: l.kind, port: l.port, codecs: l.codecs, direction: l.direction, ptime: 20 })),
-        // RFC 3264 §8: "the offer MUST include all of the m= lines from the previous SDP" — lines the focus added
-        // that we do not use stay, disabled (port 0).
-        ...(this.local?.media.slice(this.lines.length) ?? []).map((m) => ({
-          type: m.type,
+    const count = Math.max(this.slots.length, this.local?.media.length ?? 0);
+    const media: OfferedMedia[] = [];
+    for (let i = 0; i < count; i++) {
+      const line = this.slots[i];
+      const before = this.local?.media[i];
+      if (line) {
+        media.push({ type: line.kind, port: line.port, codecs: line.codecs, direction: line.direction, ptime: 20 });
+      } else {
+        const prev = before ? previousCodecs(before) : { codecs: [], payloadTypes: [] };
+        const fallback = this.firstOfKind(before?.type.toLowerCase() ?? '')?.codecs ?? this.slots.find((l) => l)!.codecs;
+        media.push({
+          type: before?.type ?? 'audio',
           port: 0,
-          proto: m.proto,
-          codecs: (this.lines.find((l) => l.kind === m.type.toLowerCase()) ?? this.lines[0]!).codecs,
-        })),
-      ],
-    });
+          ...(before ? { proto: before.proto } : {}),
+          codecs: prev.codecs.length > 0 ? prev.codecs : fallback,
+          ...(prev.codecs.length > 0 ? { payloadTypes: prev.payloadTypes } : {}),
+        });
+      }
+    }
+    const offer = createOffer({ origin: this.nextOrigin(), address: this.address, ...(this.local ? { previous: this.local } : {}), media });
     this.pendingOffer = offer;
     return writeSdp(offer);
   }
@@ -106,21 +141,27 @@ export class MediaSession {
     this.pendingOffer = undefined;
   }
 
-  /** Answer an offer from the focus (RFC 3264 §6); our lines are matched by position, extra lines rejected. */
-  answer(text: string): SdpResult<string> {
+  /** Answer an offer from the focus (RFC 3264 §6): our lines by position, new lines through `onAdded`. */
+  async answer(text: string): Promise<SdpResult<string>> {
     const parsed = parseSdp(text);
     if (!parsed.ok) return { ok: false, error: `unreadable SDP offer: ${parsed.error}` };
     const offer = parsed.value;
+    for (let i = this.slots.length; i < offer.media.length; i++) {
+      const m = offer.media[i]!;
+      this.slots[i] = m.port !== 0 && this.onAdded ? await this.onAdded(m, i) : undefined;
+    }
+    const audio = this.firstOfKind('audio');
+    const video = this.firstOfKind('video');
     const r = answerOffer(offer, {
       origin: this.nextOrigin(),
       address: this.address,
       ports: offer.media.map((m, i) => {
-        const line = this.lines[i];
+        const line = this.slots[i];
         return line && line.kind === m.type.toLowerCase() ? line.port : undefined;
       }),
       media: {
-        audio: { codecs: this.lines.find((l) => l.kind === 'audio')?.codecs ?? [], direction: this.lines.find((l) => l.kind === 'audio')?.direction ?? 'sendrecv' },
-        video: { codecs: this.lines.find((l) => l.kind === 'video')?.codecs ?? [], direction: this.lines.find((l) => l.kind === 'video')?.direction ?? 'sendrecv' },
+        ...(audio ? { audio: { codecs: audio.codecs, direction: audio.direction } } : {}),
+        ...(video ? { video: { codecs: video.codecs, direction: video.direction } } : {}),
       },
       rtcpMux: false,
     });
@@ -133,11 +174,15 @@ export class MediaSession {
 
   private apply(media: readonly NegotiatedMedia[]): void {
     this.negotiated = media;
-    this.lines.forEach((line, i) => {
+    this.slots.forEach((line, i) => {
+      if (!line) return;
       const m = media[i];
-      if (m === undefined) line.disable('not in the description');
-      else if (m.accepted) line.configure(m, this.remote?.media[i]);
-      else line.disable(m.reason);
+      if (m?.accepted) {
+        line.configure(m, this.remote?.media[i]);
+        return;
+      }
+      line.disable(m ? m.reason : 'not in the description');
+      this.slots[i] = undefined;
     });
   }
 

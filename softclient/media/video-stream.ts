@@ -35,6 +35,8 @@ export interface VideoStreamOptions {
   readonly source: FfmpegVideoSource | undefined;
   /** Where received streams are written (a directory), or undefined to discard. */
   readonly outDir: string | undefined;
+  /** The file's name in `outDir` without `.ivf` (default: the line's a=label, else `main`). */
+  readonly fileName?: string;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly cname: string;
@@ -43,6 +45,8 @@ export interface VideoStreamOptions {
 }
 
 export interface VideoStats {
+  /** The line's a=label (a publisher's participant id), or `main`. */
+  readonly label: string;
   readonly codec: string | undefined;
   readonly sending: boolean;
   readonly receiving: boolean;
@@ -183,7 +187,7 @@ export class VideoStream {
     if (f.keyframe) this.counters.keyframesReceived++;
     if (this.o.outDir === undefined) return;
     if (!this.writer) {
-      const name = this.label;
+      const name = this.o.fileName ?? this.label;
       this.writer = new IvfWriter(join(this.o.outDir, `${name.replace(/[^A-Za-z0-9._-]/g, '_')}.ivf`), f.width ?? 0, f.height ?? 0);
     }
     this.writer.write(f.data, f.timestamp, f.width !== undefined && f.height !== undefined ? { width: f.width, height: f.height } : undefined);
@@ -215,6 +219,7 @@ export class VideoStream {
     const c = this.media?.codec;
     const d = this.media?.direction;
     return {
+      label: this.label,
       codec: c ? `${c.encoding.toLowerCase()}/${c.clockRate}` : undefined,
       sending: this.sending,
       receiving: d === 'sendrecv' || d === 'recvonly',

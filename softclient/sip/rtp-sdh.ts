@@ -28,7 +28,7 @@ export class RtpSessionDescriptionHandler implements SessionDescriptionHandler {
     if (this.remoteOffer !== undefined) {
       const offer = this.remoteOffer;
       this.remoteOffer = undefined;
-      const r = this.media.answer(offer);
+      const r = await this.media.answer(offer);
       // sip.js answers 488 when this rejects (RFC 3264 §6: no acceptable media).
       if (!r.ok) throw new Error(r.error);
       return { body: r.value, contentType: SDP };

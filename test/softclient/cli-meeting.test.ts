@@ -42,10 +42,10 @@ test('three CLI clients hear each other and not themselves; chat stays in its me
   const xena = new Cli(['join', srv.uri('conf-other'), '--name', 'Xena', '--audio-in', 'tone:1000', '--json']);
   try {
     await Promise.all([
-      ann.waitEvent('joined'),
-      ben.waitEvent('joined'),
-      cat.waitFor((c) => c.lines.some((l) => l.startsWith(`joined ${meeting} as Cat`)), 10_000, 'Cat joined'),
-      xena.waitEvent('joined'),
+      ann.waitEvent('joined', undefined, 30_000),
+      ben.waitEvent('joined', undefined, 30_000),
+      cat.waitFor((c) => c.lines.some((l) => l.startsWith(`joined ${meeting} as Cat`)), 30_000, 'Cat joined'),
+      xena.waitEvent('joined', undefined, 30_000),
     ]);
     // The roster (RFC 4575 NOTIFY) tells Ann when all three are in.
     await ann.waitEvent('roster', (e) => (e.participants as unknown[]).length === 3);
@@ -58,11 +58,11 @@ test('three CLI clients hear each other and not themselves; chat stays in its me
     assert.equal(got.from, 'sip:ann@127.0.0.1');
     assert.equal(got.text, 'hello everyone');
     assert.ok(Math.abs(Date.parse(got.at as string) - Date.now()) < 10_000, `chat timestamp ${String(got.at)} is now`);
-    await cat.waitFor((c) => c.lines.find((l) => /^\[\d\d:\d\d:\d\d\] Ann: hello everyone$/.test(l)), 5000, "Cat's chat line");
+    await cat.waitFor((c) => c.lines.find((l) => /^\[\d\d:\d\d:\d\d\] Ann: hello everyone$/.test(l)), 15_000, "Cat's chat line");
     const who = await ben.waitEvent('notice');
     for (const n of ['Ann', 'Ben', 'Cat']) assert.match(who.text as string, new RegExp(n), '/who lists everyone');
     // A media status line, human form: codec, level, loss.
-    await cat.waitFor((c) => c.lines.find((l) => /^~ audio opus\/48000 mic on \| in -\d+\.\d dBFS, loss \d+\.\d%/.test(l)), 5000, 'status line');
+    await cat.waitFor((c) => c.lines.find((l) => /^~ audio opus\/48000 mic on \| in -\d+\.\d dBFS, loss \d+\.\d%/.test(l)), 15_000, 'status line');
 
     await new Promise((r) => setTimeout(r, 2500)); // all three talking
     for (const c of [ann, ben, cat, xena]) c.send('/leave');

@@ -1,7 +1,8 @@
 /**
  * Softclient test helpers: a real sipmeet server in-process on loopback (OS-chosen SIP/HTTP ports), and the real
  * CLI (`node registrar/cli/sipmeet.js …`) as a child process whose stdout lines (JSON events with --json) can be
- * awaited and whose stdin takes chat lines and commands.
+ * awaited and whose stdin takes chat lines and commands. Waits are generous (20 s): a CLI's start (tsx compiling
+ * the sources) takes ~1 s alone but much longer on a shared, loaded 2-core machine.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -108,7 +109,7 @@ export class Cli {
   }
 
   /** Wait until `pred` holds over the lines seen so far (rejects after `timeoutMs` or at exit). */
-  async waitFor<T>(pred: (cli: Cli) => T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  async waitFor<T>(pred: (cli: Cli) => T | undefined | false, timeoutMs = 20_000, what = 'condition'): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     let exited = false;
     void this.exited.then(() => (exited = true));
@@ -129,12 +130,12 @@ export class Cli {
   }
 
   /** The first JSON event of that type (and matching `pred`). */
-  waitEvent(event: string, pred: (e: CliEvent) => boolean = () => true, timeoutMs = 10_000): Promise<CliEvent> {
+  waitEvent(event: string, pred: (e: CliEvent) => boolean = () => true, timeoutMs = 20_000): Promise<CliEvent> {
     return this.waitFor((c) => c.events.find((e) => e.event === event && pred(e)), timeoutMs, `event "${event}"`);
   }
 
   /** The exit, or a failure (and SIGKILL) if the process is still running after `timeoutMs`. */
-  async waitExit(timeoutMs = 10_000): Promise<CliExit> {
+  async waitExit(timeoutMs = 20_000): Promise<CliExit> {
     let t: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       t = setTimeout(() => {
@@ -159,6 +160,6 @@ export class Cli {
 }
 
 /** Run the CLI to completion (killed and failed after `timeoutMs`). */
-export function runCli(args: readonly string[], timeoutMs = 15_000): Promise<CliExit> {
+export function runCli(args: readonly string[], timeoutMs = 30_000): Promise<CliExit> {
   return new Cli(args).waitExit(timeoutMs);
 }

@@ -87,7 +87,7 @@ test('/mic off renegotiates to recvonly; /end by a guest is refused, by the host
     await host.waitEvent('roster', (e) => e.version !== muted.version && participants(e).some((p) => p.name === 'Gus' && p.media[0]?.status === 'sendrecv'));
 
     guest.send('/end');
-    await guest.waitFor((c) => c.events.find((e) => e.event === 'error' && /forbidden/.test(e.message as string)), 5000, 'refusal of /end');
+    await guest.waitFor((c) => c.events.find((e) => e.event === 'error' && /forbidden/.test(e.message as string)), 15_000, 'refusal of /end');
     host.send('/end');
     const ended = await guest.waitEvent('ended');
     assert.equal(ended.reason, HOST_ENDED);

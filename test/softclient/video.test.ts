@@ -1,7 +1,8 @@
 /**
- * Video through the real CLI and the real focus/relay: Vic sends ffmpeg's `testsrc` as VP8 RTP; Wen and Xan
- * receive it and write IVF files that ffprobe reads. `/cam off` (a re-INVITE with video recvonly) stops the
- * stream at the others and shows in their roster; `/cam on` brings it back.
+ * Video through the real CLI and the real focus/relay: Vic sends ffmpeg's `testsrc` as VP8 RTP; Wen and Xan ask
+ * for one video line per participant (Contact `+sipmeet.video-streams`), get Vic's as a labelled line and write
+ * it to `<dir>/<label>.ivf`, which ffprobe reads. `/cam off` (a re-INVITE with video recvonly) ends Vic's line at
+ * the others (port 0) and shows in their roster; `/cam on` brings a new line, written to `<label>-2.ivf`.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,10 +18,13 @@ before(async () => {
 });
 after(() => srv.close());
 
+type Figures = { framesReceived: number };
+
+/** Video frames received, by the latest stats event: the main line plus every live publisher line. */
 function framesIn(c: Cli): number {
   const stats = c.events.filter((e) => e.event === 'stats');
-  const last = stats[stats.length - 1] as (CliEvent & { video?: { framesReceived: number } }) | undefined;
-  return last?.video?.framesReceived ?? 0;
+  const last = stats[stats.length - 1] as (CliEvent & { video?: Figures; videoStreams?: Figures[] }) | undefined;
+  return (last?.video?.framesReceived ?? 0) + (last?.videoStreams ?? []).reduce((n, v) => n + v.framesReceived, 0);
 }
 
 async function ffprobe(path: string): Promise<{ codec: string; width: number; height: number; frames: number }> {
@@ -39,7 +43,12 @@ test('testsrc video reaches two others as IVF files ffprobe reads; /cam off stop
   try {
     const vicVideo = await vic.waitEvent('media', (e) => e.kind === 'video');
     assert.deepEqual([vicVideo.codec, vicVideo.direction, vicVideo.camera], ['vp8/90000', 'sendrecv', true]);
-    for (const c of [wen, xan]) await c.waitFor((x) => framesIn(x) >= 15, 15_000, 'video frames at a receiver');
+    for (const c of [wen, xan]) await c.waitFor((x) => framesIn(x) >= 15, 30_000, 'video frames at a receiver');
+    const line = await wen.waitEvent('media', (e) => e.kind === 'video' && typeof e.label === 'string' && e.direction === 'recvonly');
+    const label = line.label as string;
+    const roster = await wen.waitEvent('roster', (e) => (e.participants as Array<{ name: string }>).some((p) => p.name === 'Vic'));
+    const vicInRoster = (roster.participants as Array<{ name: string; media: Array<{ id: string; type: string }> }>).find((p) => p.name === 'Vic')!;
+    assert.ok(vicInRoster.media.some((m) => m.type === 'video' && m.id.startsWith(`${label}-`)), `the line's label ${label} is Vic's roster id`);
 
     vic.send('/cam off');
     await vic.waitEvent('media', (e) => e.kind === 'video' && e.direction === 'recvonly');
@@ -48,21 +57,22 @@ test('testsrc video reaches two others as IVF files ffprobe reads; /cam off stop
         (p) => p.name === 'Vic' && p.media.some((m) => m.type === 'video' && m.status === 'recvonly'),
       ),
     );
+    await wen.waitEvent('media', (e) => e.label === label && e.direction === 'rejected');
     await new Promise((r) => setTimeout(r, 1000));
     const stopped = framesIn(wen);
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(framesIn(wen), stopped, 'no video reaches Wen while the camera is off');
 
     vic.send('/cam on');
-    await vic.waitFor((c) => c.events.filter((e) => e.event === 'media' && e.kind === 'video' && e.direction === 'sendrecv' && e.camera === true).length >= 2, 5000, 'camera on again');
-    await wen.waitFor((x) => framesIn(x) >= stopped + 10, 10_000, 'video again after /cam on');
+    await vic.waitFor((c) => c.events.filter((e) => e.event === 'media' && e.kind === 'video' && e.direction === 'sendrecv' && e.camera === true).length >= 2, 15_000, 'camera on again');
+    await wen.waitFor((x) => framesIn(x) >= stopped + 10, 20_000, 'video again after /cam on');
 
     for (const c of [vic, wen, xan]) c.send('/leave');
     for (const c of [vic, wen, xan]) assert.equal((await c.waitExit()).code, 0);
-    for (const who of ['wen', 'xan']) {
-      const p = await ffprobe(join(dir, who, 'main.ivf'));
-      assert.deepEqual([p.codec, p.width, p.height], ['vp8', 320, 240], `${who}'s file`);
-      assert.ok(p.frames >= 25, `${who}'s file holds the frames (${p.frames})`);
+    for (const file of [join(dir, 'wen', `${label}.ivf`), join(dir, 'xan', `${label}.ivf`), join(dir, 'wen', `${label}-2.ivf`)]) {
+      const p = await ffprobe(file);
+      assert.deepEqual([p.codec, p.width, p.height], ['vp8', 320, 240], file);
+      assert.ok(p.frames >= 10, `${file} holds the frames (${p.frames})`);
     }
   } finally {
     for (const c of [vic, wen, xan]) c.kill();
