@@ -16,7 +16,7 @@ import { mulawDecode, mulawEncode } from '../../media-relay/codec/mulaw.ts';
 import { parseRtp, buildRtp } from '../../media-relay/rtp/packet.ts';
 import { answerOffer, createOrigin, parseSdp, PCMU, writeSdp } from '../../sdp/index.ts';
 import { AUDIO_CODECS } from '../../softclient/call.ts';
-import { ToneSource } from '../../softclient/media/audio-source.ts';
+import { ToneSource, WavFileSource } from '../../softclient/media/audio-source.ts';
 import { AudioStream, OUTPUT_RATE } from '../../softclient/media/audio-stream.ts';
 import { MediaSession } from '../../softclient/media/media-session.ts';
 import { bindUdpPair } from '../../softclient/media/udp-pair.ts';
@@ -142,4 +142,19 @@ test('WAV writer: correct sizes after close, and a file cut short still reads', 
   assert.equal(done.value.sampleRate, 48000);
   assert.equal(done.value.samples.length, 9600);
   assert.deepEqual(parseWav(Buffer.from('RIFF0000WAVEjunk')), { ok: false, error: 'no data chunk' });
+});
+
+test('--audio-in FILE.wav: the file loops, converted to the codec rate', () => {
+  const path = join(tempDir(), 'tone.wav');
+  const w = new WavWriter(path, 16000);
+  w.write(sine(300, 16000, 16000 * 0.25, 8000)); // 250 ms at 16 kHz
+  w.close();
+  const src = WavFileSource.open(path);
+  assert.ok(src.ok);
+  const frames = Array.from({ length: 50 }, () => src.value.next(160, 8000)); // 1 s of 20 ms frames at 8 kHz
+  const all = concat(frames);
+  assert.equal(all.length, 8000);
+  assert.ok(goertzelPower(all, 8000, 300) > 1e7, 'the 300 Hz tone, resampled to 8 kHz');
+  for (let q = 0; q < 4; q++) assert.ok(rms(all.subarray(q * 2000, (q + 1) * 2000)) > 3000, `loop ${q + 1} plays`);
+  assert.equal(WavFileSource.open(join(tempDir(), 'missing.wav')).ok, false);
 });
