@@ -30,6 +30,7 @@ export { AUDIO_CODECS, VIDEO_CODECS, type MediaInfo, type ExternalMedia } from '
 export const INVITE_ACCEPT = 'application/sdp, message/cpim, text/plain';
 const BYE_WAIT_MS = 2000;
 const UNSUBSCRIBE_WAIT_MS = 500;
+const REINVITE_ATTEMPTS = 3;
 
 export interface MediaOptions {
   readonly audioIn: AudioSource;
@@ -335,19 +336,32 @@ export class MeetingCall extends EventEmitter<CallEvents> {
     return this.reinvite();
   }
 
-  private reinvite(): Promise<void> {
+  /**
+   * Send our new offer. RFC 3261 §14.1: a 491 (glare with a re-INVITE of the focus) is retried after a random
+   * 2.1–4 s ("If the UAC ... is the owner of the Call-ID ... T has a randomly chosen value between 2.1 and 4
+   * seconds"); we placed the INVITE, so we own the Call-ID. Other refusals keep the previous session (§14.1).
+   */
+  private async reinvite(attempt = 1): Promise<void> {
     const session = this.established;
-    return new Promise<void>((resolve, reject) => {
+    const status = await new Promise<number>((resolve, reject) => {
       session
         .invite({
           requestDelegate: {
-            onAccept: () => resolve(),
-            onReject: (res) => reject(rejection('re-INVITE', res.message.statusCode ?? 0, res.message.reasonPhrase ?? '')),
+            onAccept: () => resolve(200),
+            onReject: (res) => {
+              const code = res.message.statusCode ?? 0;
+              if (code === 491 && attempt < REINVITE_ATTEMPTS) resolve(491);
+              else reject(rejection('re-INVITE', code, res.message.reasonPhrase ?? ''));
+            },
           },
         })
         .catch((e: Error) => reject(new ClientError('failed', `re-INVITE not sent: ${e.message}`)));
     });
+    if (status !== 491) return;
+    await new Promise<void>((r) => this.o.clock.setTimer(2100 + Math.random() * 1900, r));
+    if (this.state === 'joined') await this.reinvite(attempt + 1);
   }
+
 
   /** Hang up (BYE) and close; emits `left`. Idempotent. */
   async leave(reason = 'left the meeting'): Promise<void> {
