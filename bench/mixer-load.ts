@@ -1,0 +1,348 @@
+/**
+ * Mixer capacity and added latency of the REAL media relay under load from a separate generator process.
+ *
+ *   this process: createMediaRelay (worker-thread audio, default worker count — exactly what `sipmeet server` runs)
+ *        ▲ │  real RTP over loopback UDP, one socket per participant on each side
+ *        │ ▼
+ *   bench/mixer-gen.ts (child process): M meetings × 10 participants, 2 talking, Opus or PCMU, 20 ms drift-free
+ *                                       pacing; counts what every listener receives; times a 2 kHz burst through
+ *
+ * Per step (M meetings): (1) the generator ALONE at the same load (its sockets talk to each other: its CPU, its own
+ * late/missing frames, the latency floor of the method); (2) the same load through the relay: late or missing
+ * output frames per listener, packets per second per listener, relay CPU (/proc, per thread: main = sockets and RTP,
+ * the audio worker = jitter buffers, codecs, mixing), RSS, and the efficiency against the codec work the mixer
+ * cannot avoid (every leg decoded each tick, talkers + 1 shared encode per meeting), costed in this same run.
+ * A step passes with < 0.1 % of output frames late or missing. Figures only: nothing is asserted.
+ *
+ * Run: node --import tsx bench/mixer-load.ts [--codecs opus,pcmu] [--opus 10,20,30,40,50,60] [--pcmu 10,20,40,60,80]
+ *        [--warmup 3] [--measure 12] [--alone 5] [--probe-meetings 20] [--audio-workers N] [--stop-after 2]
+ *        [--max-total 470]
+ * Writes bench/results/mixer-load-<time>.json and .md (git-ignored). Target (issue 4): 500 Opus participants on
+ * this 2-core machine; p50 ≤ 25 ms, p99 ≤ 40 ms added latency.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { createMediaRelay, type MediaRelay } from '../media-relay/relay.ts';
+import { silentLogger } from '../registrar/log.ts';
+import { CLK_TCK, machineBusyTicks, udpRcvbufErrors } from './lib/procs.ts';
+import { IpcChild } from './lib/ipc-child.ts';
+import { costCodecs, type CodecCost } from './lib/codec-cost.ts';
+import { processTicks, runqWaitMs, threadTicks } from './lib/self-usage.ts';
+import { LATE_MS, PER_MEETING, TALKERS_PER_MEETING, specFor } from './lib/mixer-streams.ts';
+import type { GenReport } from './mixer-gen.ts';
+
+const arg = (name: string, def: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
+};
+const list = (s: string) => s.split(',').filter(Boolean).map(Number);
+const CODECS = arg('codecs', 'opus,pcmu').split(',') as Array<'opus' | 'pcmu'>;
+const STEPS = { opus: list(arg('opus', '10,20,30,40,50,60')), pcmu: list(arg('pcmu', '10,20,40,60,80')) };
+const WARMUP_MS = Number(arg('warmup', '3')) * 1000;
+const MEASURE_MS = Number(arg('measure', '12')) * 1000;
+const ALONE_MS = Number(arg('alone', '5')) * 1000;
+const PROBE_MEETINGS = Number(arg('probe-meetings', '20'));
+const AUDIO_WORKERS = arg('audio-workers', '') === '' ? undefined : Number(arg('audio-workers', '1'));
+const STOP_AFTER = Number(arg('stop-after', '2'));
+const MAX_TOTAL_MS = Number(arg('max-total', '470')) * 1000;
+const MAX_BAD = 0.001; // 0.1 %
+
+interface Snapshot {
+  t: number;
+  threads: Map<number, number>;
+  self: number;
+  gen: number;
+  machine: number;
+  relayIn: number;
+  relayOut: number;
+  relayDropped: number;
+  udpErrors: number;
+  runqMs: number;
+  rss: number;
+}
+
+interface StepResult {
+  codec: string;
+  meetings: number;
+  participants: number;
+  alone: GenReport & { cpuPctProc: number };
+  relay: GenReport;
+  badPct: number;
+  aloneBadPct: number;
+  pass: boolean;
+  cpu: { relay: number; main: number; worker: number; other: number; gen: number; machineOther: number; runqPct: number };
+  perParticipantPct: number;
+  relayInPerS: number;
+  relayOutPerS: number;
+  relayDropped: number;
+  udpErrors: number;
+  rssMB: number;
+  rssPerParticipantKB: number;
+  encodesPerMeetingTick: number;
+  concealedInWindow: number;
+  idealPct: number;
+  efficiencyProcess: number;
+  efficiencyWorker: number;
+  latency: Summary & { ownP50: number; ownP99: number; sharedP50: number; sharedP99: number; floorP50: number; floorP99: number };
+}
+
+interface Summary {
+  n: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+function summarize(xs: number[]): Summary {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => (s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))]! : NaN);
+  return { n: s.length, p50: q(0.5), p99: q(0.99), max: s[s.length - 1] ?? NaN };
+}
+
+const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '—');
+const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '—');
+const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '—');
+const startedAt = performance.now();
+
+async function main(): Promise<void> {
+  const date = new Date().toISOString();
+  console.log(`# mixer capacity + latency — ${date}, node ${process.version}, ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`# steps: warm-up ${WARMUP_MS / 1000} s, measured ${MEASURE_MS / 1000} s (generator alone ${ALONE_MS / 1000} s first); late = > ${LATE_MS} ms after the listener's schedule; pass < ${MAX_BAD * 100} % late or missing`);
+  const costs = costCodecs();
+  for (const c of Object.values(costs)) {
+    console.log(`codec cost in this run (${c.codec}): decode talker/quiet ${f1(c.decodeTalkerUs)}/${f1(c.decodeQuietUs)} µs, encode mix ${f1(c.encodeUs)} µs per 20 ms (${c.note})`);
+  }
+  const { child: gen } = await IpcChild.start(fileURLToPath(new URL('./mixer-gen.ts', import.meta.url)));
+  const results: StepResult[] = [];
+  try {
+    for (const codec of CODECS) {
+      const relay = await createMediaRelay({
+        host: '127.0.0.1', advertise: '127.0.0.1', portRange: { min: 42000, max: 45999 }, logger: silentLogger(),
+        ...(AUDIO_WORKERS === undefined ? {} : { audioWorkers: AUDIO_WORKERS }),
+      });
+      const before = new Set(threadTicks().keys());
+      await prewarm(relay, codec);
+      const workerTids = [...threadTicks().keys()].filter((t) => !before.has(t));
+      const rssBase = process.memoryUsage.rss();
+      console.log(`\n## ${codec}: relay idle with its audio worker(s) (${workerTids.length} new thread(s)): RSS ${f1(rssBase / 2 ** 20)} MB`);
+      let fails = 0;
+      for (const meetings of STEPS[codec]) {
+        const left = MAX_TOTAL_MS - (performance.now() - startedAt);
+        if (left < ALONE_MS + WARMUP_MS + MEASURE_MS + 8000) {
+          console.log(`(time budget: skipping ${codec} M=${meetings} and beyond)`);
+          break;
+        }
+        const r = await step(relay, gen, codec, meetings, costs[codec]!, workerTids, rssBase);
+        results.push(r);
+        print(r);
+        fails = r.pass ? 0 : fails + 1;
+        if (fails >= STOP_AFTER) break;
+      }
+      await relay.close();
+    }
+  } finally {
+    await gen.stop();
+  }
+  report(date, costs, results);
+}
+
+/** Start the audio worker (it starts with the first leg) so step 1 does not pay for it and RSS has a baseline. */
+async function prewarm(relay: MediaRelay, codec: 'opus' | 'pcmu'): Promise<void> {
+  for (const p of ['a', 'b']) {
+    const e = await relay.allocateEndpoint({ meetingId: 'prewarm', participantId: p, kind: 'audio', rtcpMux: true });
+    await relay.setRemote(e.endpointId, { address: '127.0.0.1', rtpPort: 9, rtcpPort: 9, rtcpMux: true, codecs: [specFor(codec)], direction: 'sendrecv' });
+  }
+  await new Promise((r) => setTimeout(r, 2000));
+  await relay.releaseMeeting('prewarm');
+  await new Promise((r) => setTimeout(r, 200));
+}
+
+function snapshot(relay: MediaRelay | undefined, genPid: number): Snapshot {
+  const t = relay?.totals();
+  return {
+    t: performance.now(),
+    threads: threadTicks(),
+    self: processTicks('self'),
+    gen: processTicks(genPid),
+    machine: machineBusyTicks(),
+    relayIn: t?.packetsIn ?? 0,
+    relayOut: t?.packetsOut ?? 0,
+    relayDropped: t?.dropped ?? 0,
+    udpErrors: udpRcvbufErrors() ?? NaN,
+    runqMs: runqWaitMs('self'),
+    rss: process.memoryUsage.rss(),
+  };
+}
+
+/** Run the generator; snapshot at its measure-start / measure-end events. */
+async function runGen(gen: IpcChild, relay: MediaRelay | undefined, msg: object): Promise<{ rep: GenReport; a: Snapshot; b: Snapshot }> {
+  let a: Snapshot | undefined;
+  let b: Snapshot | undefined;
+  gen.events((ev) => {
+    if (ev.event === 'measure-start') a = snapshot(relay, gen.pid);
+    else if (ev.event === 'measure-end') b = snapshot(relay, gen.pid);
+  });
+  const rep = await gen.ask<GenReport>(msg);
+  return { rep, a: a!, b: b! };
+}
+
+async function concealedTotal(relay: MediaRelay, meetings: number): Promise<{ concealed: number; encodes: number }> {
+  let concealed = 0;
+  let encodes = 0;
+  for (let m = 0; m < meetings; m++) {
+    const s = await relay.audioStats(`m${m}`);
+    if (!s) continue;
+    encodes += s.encodesLastTick;
+    for (const l of Object.values(s.legs)) concealed += l.concealed;
+  }
+  return { concealed, encodes: encodes / meetings };
+}
+
+async function step(
+  relay: MediaRelay, gen: IpcChild, codec: 'opus' | 'pcmu', meetings: number, cost: CodecCost, workerTids: number[], rssBase: number,
+): Promise<StepResult> {
+  const participants = meetings * PER_MEETING;
+  const { ports } = await gen.ask<{ ports: number[] }>({ cmd: 'prepare', codec, meetings, probeMeetings: Math.min(meetings, PROBE_MEETINGS) });
+
+  // 1. The generator alone, same load.
+  const al = await runGen(gen, undefined, { cmd: 'run', mode: 'alone', warmupMs: 1000, measureMs: ALONE_MS });
+  const aloneWall = (al.b.t - al.a.t) / 1000;
+  const alone = { ...al.rep, cpuPctProc: ((al.b.gen - al.a.gen) / CLK_TCK / aloneWall) * 100 };
+
+  // 2. Through the relay.
+  const spec = specFor(codec);
+  const targets: number[] = [];
+  for (let p = 0; p < participants; p++) {
+    const e = await relay.allocateEndpoint({ meetingId: `m${Math.floor(p / PER_MEETING)}`, participantId: `p${p % PER_MEETING}`, kind: 'audio', rtcpMux: true });
+    await relay.setRemote(e.endpointId, { address: '127.0.0.1', rtpPort: ports[p]!, rtcpPort: ports[p]!, rtcpMux: true, codecs: [spec], direction: 'sendrecv' });
+    targets.push(e.rtpPort);
+  }
+  let c0: Promise<{ concealed: number; encodes: number }> | undefined;
+  let a: Snapshot | undefined;
+  let b: Snapshot | undefined;
+  gen.events((ev) => {
+    if (ev.event === 'measure-start') {
+      a = snapshot(relay, gen.pid);
+      c0 = concealedTotal(relay, meetings);
+    } else if (ev.event === 'measure-end') b = snapshot(relay, gen.pid);
+  });
+  const rep = await gen.ask<GenReport>({ cmd: 'run', mode: 'relay', targets, warmupMs: WARMUP_MS, measureMs: MEASURE_MS });
+  const c1 = await concealedTotal(relay, meetings);
+  const conc0 = await c0!;
+  for (let m = 0; m < meetings; m++) await relay.releaseMeeting(`m${m}`);
+  await gen.ask({ cmd: 'release' });
+
+  const wallS = (b!.t - a!.t) / 1000;
+  const pctOf = (ticks: number) => (ticks / CLK_TCK / wallS) * 100;
+  let main = 0;
+  let worker = 0;
+  for (const [tid, t1] of b!.threads) {
+    const d = t1 - (a!.threads.get(tid) ?? 0);
+    if (tid === process.pid) main += d;
+    else if (workerTids.includes(tid)) worker += d;
+  }
+  const relayTicks = b!.self - a!.self;
+  const genTicks = b!.gen - a!.gen;
+  const expected = rep.expectedPerListener * participants;
+  const badPct = ((rep.late + rep.missing) / expected) * 100;
+  const aloneBadPct = ((alone.late + alone.missing) / (alone.expectedPerListener * participants)) * 100;
+  const encodes = conc0.encodes || TALKERS_PER_MEETING + 1; // sampled at the window's start (the talkers talk)
+  // Work the mixer cannot avoid, per second: every leg decoded each tick; talkers' own N−1 mixes + one shared mix encoded.
+  const idealUsPerS = 50 * meetings * (cost.decodeTalkerUs * TALKERS_PER_MEETING + cost.decodeQuietUs * (PER_MEETING - TALKERS_PER_MEETING) + cost.encodeUs * encodes);
+  const idealPct = idealUsPerS / 1e4;
+  const relayPct = pctOf(relayTicks);
+  const lat = [...rep.latency.shared, ...rep.latency.own];
+  const all = summarize(lat);
+  const sh = summarize(rep.latency.shared);
+  const own = summarize(rep.latency.own);
+  const floor = summarize(alone.latency.shared);
+  return {
+    codec,
+    meetings,
+    participants,
+    alone,
+    relay: rep,
+    badPct,
+    aloneBadPct,
+    pass: badPct < MAX_BAD * 100 && rep.deadListeners === 0,
+    cpu: {
+      relay: relayPct,
+      main: pctOf(main),
+      worker: pctOf(worker),
+      other: pctOf(relayTicks - main - worker),
+      gen: pctOf(genTicks),
+      machineOther: Math.max(0, pctOf(b!.machine - a!.machine - relayTicks - genTicks)),
+      runqPct: ((b!.runqMs - a!.runqMs) / (wallS * 1000)) * 100,
+    },
+    perParticipantPct: relayPct / participants,
+    relayInPerS: (b!.relayIn - a!.relayIn) / wallS,
+    relayOutPerS: (b!.relayOut - a!.relayOut) / wallS,
+    relayDropped: b!.relayDropped - a!.relayDropped,
+    udpErrors: b!.udpErrors - a!.udpErrors,
+    rssMB: b!.rss / 2 ** 20,
+    rssPerParticipantKB: (b!.rss - rssBase) / 1024 / participants,
+    encodesPerMeetingTick: encodes,
+    concealedInWindow: c1.concealed - conc0.concealed,
+    idealPct,
+    efficiencyProcess: idealPct / relayPct,
+    efficiencyWorker: idealPct / pctOf(worker),
+    latency: { ...all, sharedP50: sh.p50, sharedP99: sh.p99, ownP50: own.p50, ownP99: own.p99, floorP50: floor.p50, floorP99: floor.p99 },
+  };
+}
+
+function print(r: StepResult): void {
+  const g = r.alone;
+  const x = r.relay;
+  console.log(
+    `\n${r.codec} M=${r.meetings} (${r.participants} participants) — ${r.pass ? 'PASS' : 'FAIL'}\n` +
+      `  generator alone: CPU ${f1(g.cpuPctProc)} %, late+missing ${f3(r.aloneBadPct)} %, send lateness p99 ${f2(g.sendLate.p99)} ms (max ${f1(g.sendLate.max)}), ` +
+      `arrival jitter p99 ${f2(g.jitter.p99)} ms, burst→detect p50/p99 ${f2(r.latency.floorP50)}/${f2(r.latency.floorP99)} ms\n` +
+      `  relay output: ${x.late} late + ${x.missing} missing of ${x.expectedPerListener * r.participants} = ${f3(r.badPct)} %, ` +
+      `dead listeners ${x.deadListeners}, packets/s per listener min ${f1(x.minRate)} mean ${f1(x.meanRate)} (vs 50), ` +
+      `jitter p50/p99/p99.9/max ${f1(x.jitter.p50)}/${f1(x.jitter.p99)}/${f1(x.jitter.p999)}/${f1(x.jitter.max)} ms\n` +
+      `  relay in/out ${r.relayInPerS.toFixed(0)}/${r.relayOutPerS.toFixed(0)} packets/s, dropped ${r.relayDropped}, concealed input frames ${r.concealedInWindow}, UDP rcvbuf errors ${r.udpErrors}\n` +
+      `  CPU (% of one core): relay ${f1(r.cpu.relay)} (main ${f1(r.cpu.main)}, audio worker ${f1(r.cpu.worker)}, other threads ${f1(r.cpu.other)}; ` +
+      `waiting for a CPU ${f1(r.cpu.runqPct)}) = ${f3(r.perParticipantPct)} % per participant; generator ${f1(r.cpu.gen)}; rest of the machine ${f1(r.cpu.machineOther)}\n` +
+      `  memory: RSS ${f1(r.rssMB)} MB, ${f1(r.rssPerParticipantKB)} KB per participant over the idle relay\n` +
+      `  codec work (${f2(r.encodesPerMeetingTick)} encodes/meeting/tick + ${PER_MEETING} decodes) ${f1(r.idealPct)} % → efficiency ${f1(r.efficiencyProcess * 100)} % of the relay's CPU, ${f1(r.efficiencyWorker * 100)} % of the worker's\n` +
+      `  added latency (burst sent → first output packet carrying it): p50 ${f1(r.latency.p50)} ms, p99 ${f1(r.latency.p99)} ms, max ${f1(r.latency.max)} (n=${r.latency.n}; ` +
+      `shared mix ${f1(r.latency.sharedP50)}/${f1(r.latency.sharedP99)}, talker's own mix ${f1(r.latency.ownP50)}/${f1(r.latency.ownP99)}; bursts missed ${x.latency.missed})`,
+  );
+}
+
+function report(date: string, costs: Record<string, CodecCost>, results: StepResult[]): void {
+  const lines: string[] = [];
+  lines.push(`Run ${date}, node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  for (const c of Object.values(costs)) lines.push(`codec cost (${c.codec}): decode talker ${f1(c.decodeTalkerUs)} µs, quiet ${f1(c.decodeQuietUs)} µs, encode ${f1(c.encodeUs)} µs per 20 ms (${c.note})`);
+  lines.push('');
+  lines.push('| codec | participants | gen alone CPU % | gen alone late+missing % | late+missing % | pkts/s per listener min | relay CPU % (main / worker) | % per participant | gen CPU % | other load % | RSS KB/participant | codec work % | efficiency | latency p50 / p99 ms | verdict |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  for (const r of results) {
+    lines.push(
+      `| ${r.codec} | ${r.participants} | ${f1(r.alone.cpuPctProc)} | ${f3(r.aloneBadPct)} | ${f3(r.badPct)} | ${f1(r.relay.minRate)} | ${f1(r.cpu.relay)} (${f1(r.cpu.main)} / ${f1(r.cpu.worker)}) | ` +
+        `${f3(r.perParticipantPct)} | ${f1(r.cpu.gen)} | ${f1(r.cpu.machineOther)} | ${f1(r.rssPerParticipantKB)} | ${f1(r.idealPct)} | ${f1(r.efficiencyProcess * 100)} % | ` +
+        `${f1(r.latency.p50)} / ${f1(r.latency.p99)} | ${r.pass ? 'pass' : 'FAIL'} |`,
+    );
+  }
+  lines.push('');
+  for (const codec of CODECS) {
+    const best = results.filter((r) => r.codec === codec && r.pass).sort((a, b) => b.participants - a.participants)[0];
+    lines.push(
+      best
+        ? `${codec}: largest load with < 0.1 % late or missing frames: ${best.participants} participants (${best.meetings} meetings), relay ${f1(best.cpu.relay)} % of a core; latency p50 ${f1(best.latency.p50)} ms, p99 ${f1(best.latency.p99)} ms` +
+            (codec === 'opus' ? ` — target 500 participants: ${best.participants >= 500 ? 'met' : 'NOT met'}` : '')
+        : `${codec}: no step passed`,
+    );
+  }
+  const text = lines.join('\n');
+  console.log(`\n${text}`);
+  const dir = fileURLToPath(new URL('./results/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  const stamp = date.replace(/[-:]/g, '').slice(0, 15);
+  writeFileSync(`${dir}mixer-load-${stamp}.md`, `${text}\n`);
+  writeFileSync(`${dir}mixer-load-${stamp}.json`, JSON.stringify({ date, costs, results, args: process.argv.slice(2) }, null, 2));
+  console.log(`\nwrote bench/results/mixer-load-${stamp}.{md,json}`);
+}
+
+await main();
