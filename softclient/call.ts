@@ -116,6 +116,8 @@ export class MeetingCall extends EventEmitter<CallEvents> {
   private subscriber: Subscriber | undefined;
   private readonly roster = new Roster();
   private statsTimer: TimerHandle | undefined;
+  /** Resolves unsubscribe()'s wait when the notifier's final NOTIFY arrives. */
+  private finalNotify: (() => void) | undefined;
   private failure: ClientError | undefined;
   private joinedInfo: JoinedInfo | undefined;
   /** Media outcomes of the first exchange, announced right after `joined`. */
@@ -261,6 +263,8 @@ export class MeetingCall extends EventEmitter<CallEvents> {
     sub.delegate = {
       onNotify: (n) => {
         void n.accept().catch(() => undefined);
+        // RFC 6665 §4.1.3: the notifier's last NOTIFY says Subscription-State: terminated.
+        if (/^\s*terminated/i.test(n.request.getHeader('subscription-state') ?? '')) this.finalNotify?.();
         const body = n.request.body;
         if (!body) return;
         const r = this.roster.apply(body);
@@ -395,17 +399,18 @@ export class MeetingCall extends EventEmitter<CallEvents> {
   private async unsubscribe(): Promise<void> {
     const sub = this.subscriber;
     if (!sub || sub.state === SubscriptionState.Terminated) return;
+    // sip.js marks the subscription terminated as soon as the unSUBSCRIBE is sent; the final NOTIFY comes after.
     await new Promise<void>((resolve) => {
       const t = this.o.clock.setTimer(UNSUBSCRIBE_WAIT_MS, resolve);
-      sub.stateChange.addListener((st) => {
-        if (st === SubscriptionState.Terminated) {
-          t.cancel();
-          resolve();
-        }
-      });
+      this.finalNotify = () => {
+        t.cancel();
+        resolve();
+      };
       sub.unsubscribe().catch(() => (t.cancel(), resolve()));
     });
+    this.finalNotify = undefined;
   }
+
 
   private remoteEnded(info: EndedInfo): void {
     if (this.state === 'closed') return;
