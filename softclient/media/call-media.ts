@@ -14,6 +14,7 @@
 import type { Logger } from '../../registrar/log.ts';
 import type { Clock } from '../../registrar/sip/clock.ts';
 import { type AcceptedMedia, type CodecSpec, type Direction, type MediaDescription, OPUS, PCMA, PCMU, TELEPHONE_EVENT, VP8 } from '../../sdp/index.ts';
+import { H264_RECEIVE_CODECS } from './h264-codecs.ts';
 import type { AudioSource } from './audio-source.ts';
 import { type AudioSink, type AudioStats, AudioStream } from './audio-stream.ts';
 import type { FfmpegVideoSource } from './ffmpeg-video-source.ts';
@@ -27,6 +28,8 @@ export const MULTI_VIDEO_FEATURE = '+sipmeet.video-streams';
 export const AUDIO_CODECS: readonly CodecSpec[] = [OPUS, PCMU, PCMA, TELEPHONE_EVENT];
 /** What we offer for video (RFC 7741 VP8, with NACK/PLI/FIR feedback); H.264 not yet. */
 export const VIDEO_CODECS: readonly CodecSpec[] = [VP8];
+/** What a receive-only publisher line accepts: VP8 and H.264 (RFC 6184, modes 1 and 0), in the offer's order. */
+export const RECEIVE_VIDEO_CODECS: readonly CodecSpec[] = [VP8, ...H264_RECEIVE_CODECS];
 
 export interface MediaInfo {
   readonly kind: 'audio' | 'video';
@@ -151,7 +154,7 @@ export async function ownMedia(o: OwnMediaOptions): Promise<CallMedia> {
           return {
             kind: 'video',
             port: p.rtpPort,
-            codecs: VIDEO_CODECS,
+            codecs: RECEIVE_VIDEO_CODECS,
             direction: 'recvonly',
             configure: (am, remote) => {
               s.configure(am, remote);

@@ -152,24 +152,56 @@ export class MediaSession {
     }
     const audio = this.firstOfKind('audio');
     const video = this.firstOfKind('video');
+    const origin = this.nextOrigin();
+    const usable = (m: MediaDescription, i: number): MediaLine | undefined => {
+      const line = this.slots[i];
+      return line && line.kind === m.type.toLowerCase() ? line : undefined;
+    };
+    // Lines with a codec list of their own (a receive-only publisher line that also takes H.264) are answered in
+    // a pass of their own and spliced in: answerOffer() has one policy per media type, RFC 3264 §6 is per m= line.
+    const own = (m: MediaDescription, i: number): boolean => {
+      const line = usable(m, i);
+      return line !== undefined && line.codecs !== this.firstOfKind(line.kind)?.codecs;
+    };
     const r = answerOffer(offer, {
-      origin: this.nextOrigin(),
+      origin,
       address: this.address,
-      ports: offer.media.map((m, i) => {
-        const line = this.slots[i];
-        return line && line.kind === m.type.toLowerCase() ? line.port : undefined;
-      }),
+      ports: offer.media.map((m, i) => (own(m, i) ? undefined : usable(m, i)?.port)),
       media: {
         ...(audio ? { audio: { codecs: audio.codecs, direction: audio.direction } } : {}),
         ...(video ? { video: { codecs: video.codecs, direction: video.direction } } : {}),
       },
       rtcpMux: false,
     });
-    if (!r.ok) return { ok: false, error: r.reason };
-    this.local = r.answer;
+    const media: NegotiatedMedia[] = r.ok ? [...r.media] : [];
+    let answer = r.ok ? r.answer : undefined;
+    let failure = r.ok ? undefined : r.reason;
+    offer.media.forEach((m, i) => {
+      if (!own(m, i)) return;
+      const line = usable(m, i)!;
+      const one = answerOffer(offer, {
+        origin,
+        address: this.address,
+        ports: offer.media.map((_, j) => (j === i ? line.port : undefined)),
+        media: { [line.kind]: { codecs: line.codecs, direction: line.direction } },
+        rtcpMux: false,
+      });
+      if (!one.ok) {
+        if (media[i]) media[i] = { accepted: false, index: i, type: m.type, reason: one.reason };
+        return;
+      }
+      // This line is accepted: the main pass's 488 (nothing else usable) no longer stands.
+      answer ??= one.answer;
+      if (media.length === 0) media.push(...one.media);
+      failure = undefined;
+      answer = { ...answer, media: answer.media.map((x, j) => (j === i ? one.answer.media[i]! : x)) };
+      media[i] = one.media[i]!;
+    });
+    if (failure !== undefined || !answer) return { ok: false, error: failure ?? 'no acceptable media' };
+    this.local = answer;
     this.remote = offer;
-    this.apply(r.media);
-    return { ok: true, value: writeSdp(r.answer) };
+    this.apply(media);
+    return { ok: true, value: writeSdp(answer) };
   }
 
   private apply(media: readonly NegotiatedMedia[]): void {

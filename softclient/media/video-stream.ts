@@ -3,11 +3,13 @@
  *
  *   ffmpeg VP8 RTP (loopback) ─▶ re-stamp SSRC/seq/ts/PT ─▶ focus            (camera on: sendrecv)
  *   focus ─▶ RTP ─▶ Vp8Depacketizer ─▶ IVF file `<dir>/<label>.ivf` (ffprobe reads it)
+ *   focus ─▶ RTP ─▶ H264Depacketizer ─▶ Annex B file `<dir>/<label>.h264` (a line that accepts H.264, RFC 6184)
  *
  * Keyframes (RFC 4585 §6.3.1 PLI): asked for when the received stream starts without one or breaks (a loss), at most
  * once per PLI_INTERVAL_MS. RTCP SR/RR on the §6.3 schedule through media-relay's RtcpSession.
  *
- * Deviation: VP8 only (RFC 7741); H.264 is not offered yet. The focus answers one video line ('main': the active
+ * Deviation: we send VP8 only (RFC 7741; ffmpeg's camera); H.264 is received (and depacketized by the PT's codec in
+ * the negotiated list) but not sent. The focus answers one video line ('main': the active
  * speaker's camera, RFC 3550 §7.2 rewritten into one stream), so there is one received stream per video line, named
  * by its SDP a=label when the focus gives one, else `main`.
  */
@@ -25,6 +27,8 @@ import type { FfmpegVideoSource } from './ffmpeg-video-source.ts';
 import { IvfWriter } from './ivf-writer.ts';
 import type { UdpPair } from './udp-pair.ts';
 import { Vp8Depacketizer } from './vp8-depacketizer.ts';
+import { AnnexBWriter } from './annexb-writer.ts';
+import { H264Depacketizer, parseSpropParameterSets } from './h264-depacketizer.ts';
 
 const PLI_INTERVAL_MS = 1000;
 const CLOCK_RATE = 90000;
@@ -35,7 +39,7 @@ export interface VideoStreamOptions {
   readonly source: FfmpegVideoSource | undefined;
   /** Where received streams are written (a directory), or undefined to discard. */
   readonly outDir: string | undefined;
-  /** The file's name in `outDir` without `.ivf` (default: the line's a=label, else `main`). */
+  /** The file's name in `outDir` without `.ivf` / `.h264` (default: the line's a=label, else `main`). */
   readonly fileName?: string;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -70,6 +74,9 @@ export class VideoStream {
   private closed = false;
   private readonly depack = new Vp8Depacketizer();
   private writer: IvfWriter | undefined;
+  /** H.264 (RFC 6184) received on this line: created at its first packet, with the offer's sprop-parameter-sets. */
+  private h264: H264Depacketizer | undefined;
+  private h264Writer: AnnexBWriter | undefined;
   private remoteSsrc: number | undefined;
   private label = 'main';
   private lastPliAt = -Infinity;
@@ -174,11 +181,13 @@ export class VideoStream {
     if (!r.ok) return;
     const p = r.packet;
     const codec = this.media.codecs.find((c) => c.pt === p.payloadType);
-    if (!codec || codec.encoding.toUpperCase() !== 'VP8') return;
+    const encoding = codec?.encoding.toUpperCase();
+    if (!codec || (encoding !== 'VP8' && encoding !== 'H264')) return;
     const now = this.o.clock.now();
     this.counters.packetsReceived++;
     this.remoteSsrc = p.ssrc;
     this.rtcp?.onRtp(p.ssrc, p.sequenceNumber, p.timestamp, CLOCK_RATE, now);
+    if (encoding === 'H264') return this.onH264(p, codec.remoteFmtp, now);
     const out = this.depack.push(p.sequenceNumber, p.timestamp, p.marker, p.payload);
     if (out.needKeyframe) this.requestKeyframe(now);
     const f = out.frame;
@@ -191,6 +200,21 @@ export class VideoStream {
       this.writer = new IvfWriter(join(this.o.outDir, `${name.replace(/[^A-Za-z0-9._-]/g, '_')}.ivf`), f.width ?? 0, f.height ?? 0);
     }
     this.writer.write(f.data, f.timestamp, f.width !== undefined && f.height !== undefined ? { width: f.width, height: f.height } : undefined);
+  }
+
+  /** RFC 6184: access units to `<name>.h264` (Annex B, which ffprobe reads as raw H.264). */
+  private onH264(p: RtpPacket, fmtp: string | undefined, now: number): void {
+    // RFC 6184 §8.1: sprop-parameter-sets in the offer's fmtp (the sender's) carry SPS/PPS out of band.
+    this.h264 ??= new H264Depacketizer({ spropParameterSets: parseSpropParameterSets(fmtp) });
+    const out = this.h264.push(p.sequenceNumber, p.timestamp, p.marker, p.payload);
+    if (out.needKeyframe) this.requestKeyframe(now);
+    for (const u of out.units) {
+      this.counters.framesReceived++;
+      if (u.keyframe) this.counters.keyframesReceived++;
+      if (this.o.outDir === undefined) continue;
+      this.h264Writer ??= new AnnexBWriter(join(this.o.outDir, `${(this.o.fileName ?? this.label).replace(/[^A-Za-z0-9._-]/g, '_')}.h264`));
+      this.h264Writer.write(u.data);
+    }
   }
 
   /** RFC 4585 §6.3.1 PLI in a compound packet (§3.1: after the RR/SR and SDES), throttled. */
@@ -224,8 +248,8 @@ export class VideoStream {
       sending: this.sending,
       receiving: d === 'sendrecv' || d === 'recvonly',
       ...this.counters,
-      framesDropped: this.depack.framesDropped,
-      file: this.writer?.path,
+      framesDropped: this.depack.framesDropped + (this.h264?.framesDropped ?? 0),
+      file: this.writer?.path ?? this.h264Writer?.path,
     };
   }
 
@@ -235,6 +259,7 @@ export class VideoStream {
     this.o.source?.stop();
     this.rtcp?.stop();
     this.writer?.close();
+    this.h264Writer?.close();
     this.o.pair.close();
   }
 }
