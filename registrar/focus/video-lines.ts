@@ -53,6 +53,15 @@ function sameCodecs(m: MediaDescription): { codecs: CodecSpec[]; payloadTypes: A
   };
 }
 
+/** The codec(s) a publisher agreed on its camera line (our answer to it), or undefined when it has none. */
+function publisherCodecs(pub: Participant): ReturnType<typeof sameCodecs> | undefined {
+  const main = pub.mainVideo();
+  const desc = main && pub.localSdp?.media[main.index];
+  if (!desc) return undefined;
+  const c = sameCodecs(desc);
+  return c.codecs.length ? c : undefined;
+}
+
 /** Bring `p`'s per-publisher video lines in line with the meeting; one re-INVITE at a time per participant. */
 export async function syncVideoLines(ctx: VideoLinesContext, meeting: Meeting, p: Participant): Promise<void> {
   if (!p.multiVideo || p.state !== 'connected' || !p.dialog || !p.localSdp || !p.localOrigin) return;
@@ -99,7 +108,10 @@ export async function syncVideoLines(ctx: VideoLinesContext, meeting: Meeting, p
       if (have.has(pub.id)) continue;
       const alloc = await ctx.relay.allocateEndpoint({ meetingId: meeting.id, participantId: p.id, kind: 'video', videoRole: { subscribeTo: pub.id }, rtcpMux: false });
       fresh.push(alloc.endpointId);
-      offered.push({ type: 'video', port: alloc.rtpPort, codecs: videoCodecs.codecs, payloadTypes: videoCodecs.payloadTypes, direction: 'sendonly', label: pub.id });
+      // The relay forwards without transcoding: offer the codec the publisher actually sends (its main line's
+      // agreed codec, e.g. baresip's H.264), not the receiver's own camera codec.
+      const pubCodecs = publisherCodecs(pub) ?? videoCodecs;
+      offered.push({ type: 'video', port: alloc.rtpPort, codecs: pubCodecs.codecs, payloadTypes: pubCodecs.payloadTypes, direction: 'sendonly', label: pub.id });
       plan.push({ index: offered.length - 1, kind: 'video', label: pub.id, endpointId: alloc.endpointId, rtpPort: alloc.rtpPort, codec: undefined, direction: 'recvonly', subscribeTo: pub.id });
     }
     const origin = nextVersion(p.localOrigin);
