@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests drive as real peers. Installed when missing and we are root (CI, a fresh machine);
 # otherwise the tests that need them say so (and fail under CI=true).
-DEB_PACKAGES=(sip-tester linphone-cli baresip baresip-core sox ffmpeg chromium)
+DEB_PACKAGES=(sip-tester linphone-cli baresip baresip-core baresip-ffmpeg sox ffmpeg chromium)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
