@@ -22,6 +22,9 @@ import { Cli, startTestServer, type TestServer } from '../softclient/helpers.ts'
 import { framesOf, launchChromium, openPage, outputDir, pageStats, remoteTiles, requireChromium, until } from './harness.ts';
 
 const TIME = /^\d\d:\d\d:\d\d$/;
+const started = Date.now();
+/** Progress on stderr, so a CI log shows how far a failed run got. */
+const step = (what: string) => process.stderr.write(`[gui test +${((Date.now() - started) / 1000).toFixed(1)}s] ${what}\n`);
 
 async function guiUrl(cli: Cli): Promise<string> {
   return cli.waitFor((c) => c.lines.map((l) => /^sipmeet GUI: (http:\/\/127\.0\.0\.1:\d+\/)$/.exec(l)?.[1]).find(Boolean), 20_000, 'the GUI URL');
@@ -38,12 +41,13 @@ async function seesVideoOf(page: Page, who: string, names: readonly string[]): P
     `${who} to show tiles of ${names.join(', ')}`,
     async () => `tiles ${JSON.stringify(await remoteTiles(page))}, stats ${JSON.stringify(await pageStats(page))}`,
   );
+  const describe = async () => `tiles ${JSON.stringify(await remoteTiles(page))}, stats ${JSON.stringify(await pageStats(page))}`;
   for (const n of names) {
     const first = await until(async () => {
       const f = await framesOf(page, n);
       return f > 0 ? f : undefined;
-    }, 15_000, `${who} decoding ${n}'s video`);
-    await until(async () => (await framesOf(page, n)) > first + 5, 10_000, `${who}: ${n}'s frames to keep coming`);
+    }, 15_000, `${who} decoding ${n}'s video`, describe);
+    await until(async () => (await framesOf(page, n)) > first + 5, 10_000, `${who}: ${n}'s frames to keep coming`, describe);
   }
 }
 
@@ -72,12 +76,14 @@ test('three GUI pages and a CLI client meet: video tiles, audio, chat, mute, cam
     const ann = await openPage(browser, await guiUrl(annCli));
     const bob = await openPage(browser, bobGui.url);
 
+    step('pages open; Ann creates conf-gui');
     // Ann creates conf-gui from the lobby.
     await ann.getByLabel('Meeting id (optional)').fill('conf-gui');
     await ann.getByRole('button', { name: 'Create meeting' }).click();
     await ann.locator('main.meeting').waitFor({ timeout: 20_000 });
     const uri = srv.uri('conf-gui');
 
+    step("Bob's lobby lists conf-gui");
     // Bob's lobby lists it, with one person in it (the list refreshes by itself).
     const row = bob.locator('[data-meeting="conf-gui"]');
     await row.locator('[data-testid="count"]').filter({ hasText: '1 person' }).waitFor({ timeout: 10_000 });
@@ -85,12 +91,14 @@ test('three GUI pages and a CLI client meet: video tiles, audio, chat, mute, cam
     await row.getByRole('button').click();
     await bob.locator('main.meeting').waitFor({ timeout: 20_000 });
 
+    step('Cy joins with sipmeet join --gui');
     // Cy: `sipmeet join <uri> --gui` joins at once; the page opened on it follows.
     const cyCli = new Cli(['join', uri, '--gui', ...common, '--name', 'Cy']);
     clis.push(cyCli);
     const cy = await openPage(browser, await guiUrl(cyCli));
     await cy.locator('main.meeting').waitFor({ timeout: 20_000 });
 
+    step('Dee joins with sipmeet join (testsrc, tone)');
     // Dee: the headless client, camera = ffmpeg testsrc, microphone = a 440 Hz tone.
     const dee = new Cli(['join', uri, '--name', 'Dee', '--video-in', 'testsrc', '--audio-in', 'tone:440', '--json', '--stats-interval', '1']);
     clis.push(dee);
@@ -98,11 +106,14 @@ test('three GUI pages and a CLI client meet: video tiles, audio, chat, mute, cam
 
     const pages = { Ann: ann, Bob: bob, Cy: cy };
     const everyone = ['Ann', 'Bob', 'Cy', 'Dee'];
+    step('each page shows the three others');
     for (const [name, page] of Object.entries(pages)) await seesVideoOf(page, name, everyone.filter((n) => n !== name));
+    step('video seen everywhere; audio');
     for (const [name, page] of Object.entries(pages)) await hearsAudio(page, name);
     for (const page of Object.values(pages)) await page.locator('.roster li').nth(3).waitFor({ timeout: 10_000 });
     await ann.screenshot({ path: join(out, 'meeting-4.png') });
 
+    step('chat');
     // Chat: Bob → everyone (pages and the CLI), with name and time; Dee → the pages.
     await bob.getByLabel('Message').fill('hello from Bob');
     await bob.getByLabel('Message').press('Enter');
@@ -117,11 +128,13 @@ test('three GUI pages and a CLI client meet: video tiles, audio, chat, mute, cam
     await ann.locator('.chat li[data-from="Dee"]').filter({ hasText: 'hi from Dee' }).waitFor({ timeout: 10_000 });
     assert.equal(await bob.locator('.chat li.self').filter({ hasText: 'hello from Bob' }).count(), 1, 'own line shown once, never echoed');
 
+    step('mute');
     // Mute: Bob's microphone off shows in Ann's roster.
     await bob.getByRole('button', { name: 'Mute' }).click();
     await ann.locator('.roster li', { hasText: 'Bob' }).locator('[aria-label*="microphone off"]').waitFor({ timeout: 10_000 });
     await bob.getByRole('button', { name: 'Unmute' }).click();
 
+    step('camera off/on');
     // Camera: Cy's off removes Cy's tile at the others; on brings it back, decoding again.
     await cy.getByRole('button', { name: 'Stop camera' }).click();
     for (const [name, page] of [['Ann', ann], ['Bob', bob]] as const) {
@@ -131,6 +144,7 @@ test('three GUI pages and a CLI client meet: video tiles, audio, chat, mute, cam
     await cy.getByRole('button', { name: 'Start camera' }).click();
     for (const [name, page] of [['Ann', ann], ['Bob', bob]] as const) await seesVideoOf(page, name, ['Cy']);
 
+    step('end for all');
     // Ann, the host, ends it: everyone is back in the lobby with the reason; the CLI client says `ended`.
     await ann.getByRole('button', { name: 'End meeting for all' }).click();
     for (const [name, page] of [['Bob', bob], ['Cy', cy]] as const) {
@@ -144,10 +158,11 @@ test('three GUI pages and a CLI client meet: video tiles, audio, chat, mute, cam
     t.diagnostic(`screenshots: ${join(out, 'lobby.png')}, ${join(out, 'meeting-4.png')}`);
     process.stdout.write(`GUI screenshots saved under ${out}\n`);
   } finally {
+    step('teardown');
     await browser?.close().catch(() => undefined);
     await bobGui?.close().catch(() => undefined);
     for (const c of clis) c.kill();
-    await Promise.all(clis.map((c) => c.exited));
+    await Promise.all(clis.map((c) => c.waitExit(8000).catch((e: Error) => step(`a client had to be killed: ${e.message.split('\n')[0]}`))));
     await srv.close();
   }
 });

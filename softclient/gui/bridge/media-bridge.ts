@@ -20,6 +20,7 @@ import type { UserAgent } from 'sip.js';
 import type { Logger } from '../../../registrar/log.ts';
 import type { Clock, TimerHandle } from '../../../registrar/sip/clock.ts';
 import { vp8IsKeyframeStart } from '../../../media-relay/forward/vp8.ts';
+import type { RtpPacket } from '../../../media-relay/rtp/packet.ts';
 import { type CodecSpec, type MediaDescription, OPUS, VP8 } from '../../../sdp/index.ts';
 import type { MediaLine } from '../../media/media-session.ts';
 import { bindUdpPair, type UdpPair } from '../../media/udp-pair.ts';
@@ -60,9 +61,17 @@ interface Publisher {
   readonly label: string;
   readonly leg: SipLeg;
   slot: number | undefined;
-  /** Its packets go to the slot only from a keyframe on. */
+  /** Its packets go to the slot only from a keyframe on (at the start, after a change of slot, after a loss). */
   started: boolean;
+  /** Last sequence number and SSRC forwarded, to see packets lost on the way from the focus. */
+  lastSeq: number | undefined;
+  lastSsrc: number | undefined;
+  /** When we last asked the focus for a keyframe of it (monotonic ms). */
+  askedAt: number;
 }
+
+/** While a slot waits for a keyframe, the PLI is repeated this often until one comes (LiveKit's rule, field notes). */
+const KEYFRAME_REPEAT_MS = 1000;
 
 export class MediaBridge extends EventEmitter<MediaBridgeEvents> {
   /** The page's connection; a new offer (the page reloaded) replaces it. */
@@ -103,6 +112,10 @@ export class MediaBridge extends EventEmitter<MediaBridgeEvents> {
       const label = this.slotMap.labelAt(slot);
       if (label !== undefined) this.publishers.get(label)?.leg.requestKeyframe();
     });
+    // What was written before the page's connection was up is lost: every slot starts again at a keyframe.
+    peer.on('connection', (state) => {
+      if (state === 'connected' && peer === this.peer) this.restartSlots();
+    });
     return peer;
   }
 
@@ -141,12 +154,27 @@ export class MediaBridge extends EventEmitter<MediaBridgeEvents> {
     if (this.peer.answered) {
       void this.peer.close();
       this.peer = this.newPeer();
-      for (const p of this.publishers.values()) {
-        p.started = false;
-        p.leg.requestKeyframe();
-      }
     }
     return this.peer.answer(offer);
+  }
+
+  /** `pub` now owns its slot: the page sees a new source there, starting at its next keyframe. */
+  private startInSlot(pub: Publisher): void {
+    pub.started = false;
+    pub.askedAt = -Infinity;
+    this.peer.newSource(pub.slot!);
+    this.askKeyframe(pub);
+    this.emit('changed');
+  }
+
+  /** Each shown publisher starts again from its next keyframe, which we ask the focus for (PLI). */
+  private restartSlots(): void {
+    for (const p of this.publishers.values()) {
+      if (p.slot === undefined) continue;
+      p.started = false;
+      p.askedAt = -Infinity;
+      this.askKeyframe(p);
+    }
   }
 
   /** Camera on/off: what our camera line asks for next time it is negotiated (sendrecv / recvonly). */
@@ -177,34 +205,58 @@ export class MediaBridge extends EventEmitter<MediaBridgeEvents> {
     // The same publisher on a new line (its camera came back): the old line is disabled by the same offer.
     if (this.publishers.has(label)) this.dropPublisher(label);
     const leg = new SipLeg({ pair, kind: 'video', codecs: GUI_VIDEO_CODECS, direction: 'recvonly', clock: this.o.clock, logger: this.o.logger, cname: this.o.cname, label });
-    const pub: Publisher = { label, leg, slot: undefined, started: false };
+    const pub: Publisher = { label, leg, slot: undefined, started: false, lastSeq: undefined, lastSsrc: undefined, askedAt: -Infinity };
     this.publishers.set(label, pub);
     leg.on('changed', () => {
       if (this.publishers.get(label) !== pub) return; // a line this publisher had before
       if (leg.agreed) this.place(pub);
       else this.dropPublisher(label);
     });
-    leg.on('media', (buf, p) => {
-      if (pub.slot === undefined) return;
-      if (!pub.started) {
-        if (!vp8IsKeyframeStart(p.payload, 0, p.payload.length)) return;
-        pub.started = true;
-        this.peer.newSource(pub.slot);
-      }
-      this.peer.sendSlot(pub.slot, buf);
-    });
+    leg.on('media', (buf, p) => this.fromPublisher(pub, buf, p));
     this.log.info({ label, index }, 'publisher line added');
     return leg;
+  }
+
+  /**
+   * A publisher's packet toward its slot. A lost packet breaks the picture until the next keyframe (VP8 inter
+   * frames reference what was lost; RFC 7741 §4.2), and the page cannot get it back by NACK — its NACKs reach
+   * werift, which never had it. So after a gap (or before the first keyframe) nothing is forwarded until a
+   * keyframe starts a picture again, and the focus is asked for one (PLI, RFC 4585 §6.3.1), repeated until it
+   * comes.
+   */
+  private fromPublisher(pub: Publisher, buf: Buffer, p: RtpPacket): void {
+    if (pub.slot === undefined) return;
+    if (pub.lastSsrc === p.ssrc && pub.lastSeq !== undefined) {
+      const ahead = (p.sequenceNumber - pub.lastSeq) & 0xffff;
+      if (ahead === 0 || ahead >= 0x8000) return; // a duplicate, or late after we moved on
+      if (ahead > 1 && pub.started) {
+        this.log.debug({ label: pub.label, lost: ahead - 1 }, 'video packets lost: waiting for a keyframe');
+        pub.started = false;
+      }
+    }
+    pub.lastSeq = p.sequenceNumber;
+    pub.lastSsrc = p.ssrc;
+    if (!pub.started) {
+      if (!vp8IsKeyframeStart(p.payload, 0, p.payload.length)) {
+        this.askKeyframe(pub);
+        return;
+      }
+      pub.started = true;
+    }
+    this.peer.sendSlot(pub.slot, buf);
+  }
+
+  private askKeyframe(pub: Publisher): void {
+    const now = this.o.clock.now();
+    if (now - pub.askedAt < KEYFRAME_REPEAT_MS) return;
+    pub.askedAt = now;
+    pub.leg.requestKeyframe();
   }
 
   private place(pub: Publisher): void {
     if (pub.slot !== undefined) return;
     pub.slot = this.slotMap.add(pub.label);
-    if (pub.slot !== undefined) {
-      pub.started = false;
-      pub.leg.requestKeyframe();
-      this.emit('changed');
-    }
+    if (pub.slot !== undefined) this.startInSlot(pub);
   }
 
   private dropPublisher(label: string): void {
@@ -217,8 +269,7 @@ export class MediaBridge extends EventEmitter<MediaBridgeEvents> {
       const p = this.publishers.get(next.label);
       if (p) {
         p.slot = next.slot;
-        p.started = false;
-        p.leg.requestKeyframe();
+        this.startInSlot(p);
       }
     }
     this.emit('changed');

@@ -20,7 +20,7 @@ export interface CaptureResult {
 /** What the test suite and a curious person can read: `await window.sipmeet.stats()`. */
 export interface PageStats {
   readonly connection: string;
-  readonly slots: Array<{ slot: number; framesDecoded: number; packets: number; width: number | undefined }>;
+  readonly slots: Array<{ slot: number; framesDecoded: number; packets: number; width: number | undefined; keyFrames: number; pli: number; nack: number; lost: number }>;
   readonly audio: { packets: number; level: number; energy: number };
   readonly sent: { audioPackets: number; videoPackets: number };
 }
@@ -193,7 +193,16 @@ export class MediaController {
       const r = await receivers[i]!.receiver.getStats();
       r.forEach((x: RTCStats & Record<string, unknown>) => {
         if (x.type === 'inbound-rtp') {
-          out.slots.push({ slot: i, framesDecoded: Number(x.framesDecoded ?? 0), packets: Number(x.packetsReceived ?? 0), width: x.frameWidth as number | undefined });
+          out.slots.push({
+            slot: i,
+            framesDecoded: Number(x.framesDecoded ?? 0),
+            packets: Number(x.packetsReceived ?? 0),
+            width: x.frameWidth as number | undefined,
+            keyFrames: Number(x.keyFramesDecoded ?? 0),
+            pli: Number(x.pliCount ?? 0),
+            nack: Number(x.nackCount ?? 0),
+            lost: Number(x.packetsLost ?? 0),
+          });
         }
       });
     }
