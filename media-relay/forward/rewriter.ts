@@ -18,6 +18,9 @@
  *   A ─────────▶ A (B pending) ─────────────────────────▶ B
  *   (A's packets forwarded; B's dropped until its keyframe)
  *
+ * Within a segment, a source sequence jump beyond RFC 3550 A.1's MAX_DROPOUT / MAX_MISORDER (a sender restarting
+ * its numbering under the same SSRC) re-bases the segment once the next packet confirms it.
+ *
  * Pure: no sockets or timers; `nowMs` comes from the caller's injected clock.
  */
 import { seqDiff } from '../jitter/serial.ts';
@@ -48,6 +51,9 @@ export type RewriteVerdict = 'forward' | 'drop' | 'need-keyframe';
 
 /** How many past segments are kept for NACK mapping. */
 const MAX_SEGMENTS = 8;
+/** RFC 3550 A.1: the largest forward and backward sequence jumps still taken as loss / reordering. */
+const MAX_DROPOUT = 3000;
+const MAX_MISORDER = 100;
 
 export class StreamRewriter {
   /** Set by `rewrite` when the verdict is 'forward'. */
@@ -66,6 +72,8 @@ export class StreamRewriter {
   private lastOutExt = 0;
   private lastOutTs: number;
   private lastOutAtMs: number | undefined;
+  /** RFC 3550 A.1 bad_seq: after a large jump, the source sequence number that confirms it (the next one). */
+  private probation: number | undefined;
 
   /**
    * @param initialSeq first output sequence number (RFC 3550 §5.1: random)
@@ -107,17 +115,41 @@ export class StreamRewriter {
     this.switched = false;
     const cur = this.current;
     if (cur !== undefined && cur.sourceId === sourceId && cur.ssrc === ssrc) {
+      const outSeq = (seq + cur.seqOffset) & 0xffff;
+      const d = seqDiff(this.lastOutSeq, outSeq);
+      if (d > MAX_DROPOUT || d < -MAX_MISORDER) {
+        // RFC 3550 A.1: after a jump this large, "if the next packet received has the next higher sequence number,
+        // it is considered the valid start of a new packet sequence presumably caused by an extended dropout or a
+        // sender restart" (same SSRC); a lone packet is dropped as stray. Confirmed, the segment is re-based so the
+        // output continues by one. (Without this a backward jump froze the receiver's video until the numbers
+        // wrapped round.)
+        if (seq !== this.probation) {
+          this.probation = (seq + 1) & 0xffff;
+          return 'drop';
+        }
+        this.probation = undefined;
+        this.startSegment(sourceId, ssrc, seq, ts, nowMs, false);
+        return 'forward';
+      }
+      this.probation = undefined;
       // Same segment. A packet older than the segment's first one (reordered across the switch) would collide with
       // the previous segment's output numbers: drop it.
-      const outSeq = (seq + cur.seqOffset) & 0xffff;
-      const ext = this.lastOutExt + seqDiff(this.lastOutSeq, outSeq);
+      const ext = this.lastOutExt + d;
       if (ext < cur.startOutExt) return 'drop';
       this.emit(outSeq, ext, (ts + cur.tsOffset) >>> 0, nowMs);
       return 'forward';
     }
     if (sourceId !== this.target) return 'drop';
     if (!keyframeStart) return 'need-keyframe';
-    // Start a new segment continuing the output numbering (RFC 3550 §5.1 continuity across the switch).
+    this.startSegment(sourceId, ssrc, seq, ts, nowMs, true);
+    return 'forward';
+  }
+
+  /**
+   * Start a segment at this packet, continuing the output numbering (RFC 3550 §5.1 continuity across the switch):
+   * a switch to a new source (or SSRC) at its keyframe, or a re-base of the same source after a sequence jump.
+   */
+  private startSegment(sourceId: string, ssrc: number, seq: number, ts: number, nowMs: number, isSwitch: boolean): void {
     const outSeq = (this.lastOutSeq + 1) & 0xffff;
     const elapsed = this.lastOutAtMs === undefined ? 0 : nowMs - this.lastOutAtMs;
     const outTs = (this.lastOutTs + Math.max(1, Math.round((elapsed * this.clockRate) / 1000))) >>> 0;
@@ -131,10 +163,9 @@ export class StreamRewriter {
     this.current = seg;
     this.segments.push(seg);
     if (this.segments.length > MAX_SEGMENTS) this.segments.shift();
-    this.switched = true;
-    this.switches++;
+    this.switched = isSwitch;
+    if (isSwitch) this.switches++;
     this.emit(outSeq, seg.startOutExt, outTs, nowMs);
-    return 'forward';
   }
 
   private emit(outSeq: number, ext: number, outTs: number, nowMs: number): void {
