@@ -16,7 +16,9 @@
  *
  * Run: node --import tsx bench/mixer-load.ts [--codecs opus,pcmu] [--opus 10,20,30,40,50,60] [--pcmu 10,20,40,60,80]
  *        [--warmup 3] [--measure 12] [--alone 5] [--probe-meetings 20] [--audio-workers N] [--stop-after 2]
- *        [--max-total 470]
+ *        [--max-total 470] [--quiet-pct 40] [--quiet-wait 15]
+ * Before each step it waits (up to --quiet-wait s) for other work on the machine to fall under --quiet-pct % of a
+ * core, and reports that load and the load during the step: the machine is shared.
  * Writes bench/results/mixer-load-<time>.json and .md (git-ignored). Target (issue 4): 500 Opus participants on
  * this 2-core machine; p50 ≤ 25 ms, p99 ≤ 40 ms added latency.
  */
@@ -28,7 +30,7 @@ import { silentLogger } from '../registrar/log.ts';
 import { CLK_TCK, machineBusyTicks, udpRcvbufErrors } from './lib/procs.ts';
 import { IpcChild } from './lib/ipc-child.ts';
 import { costCodecs, type CodecCost } from './lib/codec-cost.ts';
-import { processTicks, runqWaitMs, threadTicks } from './lib/self-usage.ts';
+import { processTicks, runqWaitMs, threadTicks, waitForQuiet } from './lib/self-usage.ts';
 import { LATE_MS, PER_MEETING, TALKERS_PER_MEETING, specFor } from './lib/mixer-streams.ts';
 import type { GenReport } from './mixer-gen.ts';
 
@@ -46,6 +48,8 @@ const PROBE_MEETINGS = Number(arg('probe-meetings', '20'));
 const AUDIO_WORKERS = arg('audio-workers', '') === '' ? undefined : Number(arg('audio-workers', '1'));
 const STOP_AFTER = Number(arg('stop-after', '2'));
 const MAX_TOTAL_MS = Number(arg('max-total', '470')) * 1000;
+const QUIET_PCT = Number(arg('quiet-pct', '40'));
+const QUIET_WAIT_MS = Number(arg('quiet-wait', '15')) * 1000;
 const MAX_BAD = 0.001; // 0.1 %
 
 interface Snapshot {
@@ -66,6 +70,8 @@ interface StepResult {
   codec: string;
   meetings: number;
   participants: number;
+  /** Other people's CPU use on the machine just before the step (after waiting up to --quiet-wait for it to drop). */
+  otherLoadBefore: number;
   alone: GenReport & { cpuPctProc: number };
   relay: GenReport;
   badPct: number;
@@ -203,6 +209,7 @@ async function step(
   relay: MediaRelay, gen: IpcChild, codec: 'opus' | 'pcmu', meetings: number, cost: CodecCost, workerTids: number[], rssBase: number,
 ): Promise<StepResult> {
   const participants = meetings * PER_MEETING;
+  const quiet = await waitForQuiet([process.pid, gen.pid], QUIET_PCT, QUIET_WAIT_MS);
   const { ports } = await gen.ask<{ ports: number[] }>({ cmd: 'prepare', codec, meetings, probeMeetings: Math.min(meetings, PROBE_MEETINGS) });
 
   // 1. The generator alone, same load.
@@ -261,6 +268,7 @@ async function step(
     codec,
     meetings,
     participants,
+    otherLoadBefore: quiet,
     alone,
     relay: rep,
     badPct,
@@ -295,7 +303,7 @@ function print(r: StepResult): void {
   const g = r.alone;
   const x = r.relay;
   console.log(
-    `\n${r.codec} M=${r.meetings} (${r.participants} participants) — ${r.pass ? 'PASS' : 'FAIL'}\n` +
+    `\n${r.codec} M=${r.meetings} (${r.participants} participants) — ${r.pass ? 'PASS' : 'FAIL'} (other load before the step ${f1(r.otherLoadBefore)} % of a core)\n` +
       `  generator alone: CPU ${f1(g.cpuPctProc)} %, late+missing ${f3(r.aloneBadPct)} %, send lateness p99 ${f2(g.sendLate.p99)} ms (max ${f1(g.sendLate.max)}), ` +
       `arrival jitter p99 ${f2(g.jitter.p99)} ms, burst→detect p50/p99 ${f2(r.latency.floorP50)}/${f2(r.latency.floorP99)} ms\n` +
       `  relay output: ${x.late} late + ${x.missing} missing of ${x.expectedPerListener * r.participants} = ${f3(r.badPct)} %, ` +
@@ -309,6 +317,16 @@ function print(r: StepResult): void {
       `  added latency (burst sent → first output packet carrying it): p50 ${f1(r.latency.p50)} ms, p99 ${f1(r.latency.p99)} ms, max ${f1(r.latency.max)} (n=${r.latency.n}; ` +
       `shared mix ${f1(r.latency.sharedP50)}/${f1(r.latency.sharedP99)}, talker's own mix ${f1(r.latency.ownP50)}/${f1(r.latency.ownP99)}; bursts missed ${x.latency.missed})`,
   );
+}
+
+/** Least-squares slope of y over x. */
+function slope(points: Array<[number, number]>): number {
+  const n = points.length;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const sxy = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
+  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  return sxx === 0 ? NaN : sxy / sxx;
 }
 
 function report(date: string, costs: Record<string, CodecCost>, results: StepResult[]): void {
@@ -326,6 +344,14 @@ function report(date: string, costs: Record<string, CodecCost>, results: StepRes
     );
   }
   lines.push('');
+  for (const codec of CODECS) {
+    const rs = results.filter((r) => r.codec === codec);
+    if (rs.length >= 2) {
+      const cpu = slope(rs.map((r) => [r.participants, r.cpu.relay]));
+      const rss = slope(rs.map((r) => [r.participants, r.rssMB * 1024]));
+      lines.push(`${codec}: marginal cost over the steps (least-squares slope): ${f3(cpu)} % of a core and ${f1(rss)} KB of RSS per participant`);
+    }
+  }
   for (const codec of CODECS) {
     const best = results.filter((r) => r.codec === codec && r.pass).sort((a, b) => b.participants - a.participants)[0];
     lines.push(

@@ -13,7 +13,7 @@
  * threads waited for a CPU, and the rest of the machine's load. A step passes with ≤ 0.1 % loss and ≥ 95 % of the
  * asked rate sent. Figures only, nothing asserted.
  *
- * Run: node --import tsx bench/video-vs-rtpengine.ts [--ms 2000] [--rates 10000,20000,…] [--threads N] [--stop-after 2]
+ * Run: node --import tsx bench/video-vs-rtpengine.ts [--ms 3000] [--rates 10000,20000,…] [--threads N] [--stop-after 2]
  * Needs `apt-get install -y --no-install-recommends rtpengine-daemon` (prints this and exits 2 without it).
  * Target (issue 4): sipmeet ≥ 1.0× rtpengine's packets/s per core.
  */
@@ -30,7 +30,7 @@ const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
 };
-const MS = Number(arg('ms', '2000'));
+const MS = Number(arg('ms', '3000'));
 const RATES = arg('rates', '10000,20000,40000,60000,80000,100000,130000,160000').split(',').map(Number);
 const THREADS = arg('threads', '') === '' ? undefined : Number(arg('threads', '2'));
 const STOP_AFTER = Number(arg('stop-after', '2'));

@@ -50,3 +50,21 @@ export function runqWaitMs(pid: number | 'self'): number {
   }
   return total / 1e6;
 }
+
+/**
+ * CPU the rest of the machine used over `sampleMs` (% of one core): /proc/stat busy time minus the given
+ * processes' own. Waits (sampling again) while that is above `maxPct`, at most `maxWaitMs`; returns the last figure.
+ * On a machine shared with other people's test runs this keeps a step from starting in the middle of their burst.
+ */
+export async function waitForQuiet(pids: readonly number[], maxPct: number, maxWaitMs: number, sampleMs = 1000): Promise<number> {
+  const { CLK_TCK, machineBusyTicks } = await import('./procs.ts');
+  const end = performance.now() + maxWaitMs;
+  for (;;) {
+    const m0 = machineBusyTicks();
+    const p0 = pids.reduce((n, p) => n + (processTicks(p) || 0), 0);
+    await new Promise((r) => setTimeout(r, sampleMs));
+    const others = machineBusyTicks() - m0 - (pids.reduce((n, p) => n + (processTicks(p) || 0), 0) - p0);
+    const pct = Math.max(0, (others / CLK_TCK / (sampleMs / 1000)) * 100);
+    if (pct <= maxPct || performance.now() >= end) return pct;
+  }
+}
