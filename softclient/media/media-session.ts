@@ -146,8 +146,11 @@ export class MediaSession {
     const parsed = parseSdp(text);
     if (!parsed.ok) return { ok: false, error: `unreadable SDP offer: ${parsed.error}` };
     const offer = parsed.value;
-    for (let i = this.slots.length; i < offer.media.length; i++) {
+    for (let i = 0; i < offer.media.length; i++) {
       const m = offer.media[i]!;
+      // A line beyond ours is new; so is a line we do not use that the offer enables again (RFC 3264 §8.1: a new
+      // stream may reuse the m= line of a disabled one — the focus does so going back from peer-to-peer).
+      if (i < this.slots.length && (this.slots[i] !== undefined || m.port === 0)) continue;
       this.slots[i] = m.port !== 0 && this.onAdded ? await this.onAdded(m, i) : undefined;
     }
     const audio = this.firstOfKind('audio');
