@@ -219,6 +219,9 @@ export class GuiSession {
       m.host = m.participants.some((p) => p.self && p.host);
       m.mode = r.mode ?? m.mode;
       m.activeSpeaker = r.activeSpeaker;
+      // P2P: exactly one other participant, whose camera now arrives on our own camera line.
+      const others = m.participants.filter((p) => !p.self);
+      m.bridge.setDirectVideoFrom(m.mode === 'p2p' && others.length === 1 ? others[0]!.id : undefined);
       this.changed();
     });
     call.on('chat', (c) => this.hub.send('chat', { ...c, self: false }));

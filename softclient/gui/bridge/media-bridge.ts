@@ -66,8 +66,12 @@ interface Publisher {
   /** Last sequence number and SSRC forwarded, to see packets lost on the way from the focus. */
   lastSeq: number | undefined;
   lastSsrc: number | undefined;
-  /** When we last asked the focus for a keyframe of it (monotonic ms). */
+  /** When we last asked for a keyframe of it (monotonic ms). */
   askedAt: number;
+  /** The line its packets last came on: its own line (through the relay), or our camera line in P2P mode. */
+  source: SipLeg;
+  /** P2P: no publisher line of its own; its video arrives on our camera line (which is not ours to close). */
+  readonly direct: boolean;
 }
 
 /** While a slot waits for a keyframe, the PLI is repeated this often until one comes (LiveKit's rule, field notes). */
@@ -84,6 +88,9 @@ export class MediaBridge extends EventEmitter<MediaBridgeEvents> {
   private figures = { sendKbps: 0, recvKbps: 0 };
   private last = { at: 0, sent: 0, received: 0 };
   private statusTimer: TimerHandle | undefined;
+  private mixSsrc: number | undefined;
+  /** P2P: whose video arrives on our camera line. */
+  private directFrom: string | undefined;
   private readonly log: Logger;
 
   private constructor(private readonly o: MediaBridgeOptions, audioPair: UdpPair, videoPair: UdpPair) {
@@ -95,7 +102,17 @@ export class MediaBridge extends EventEmitter<MediaBridgeEvents> {
       new SipLeg({ pair, kind, codecs, direction: 'sendrecv', clock: o.clock, logger: o.logger, cname: o.cname });
     this.audio = leg(audioPair, 'audio', GUI_AUDIO_CODECS);
     this.video = leg(videoPair, 'video', GUI_VIDEO_CODECS);
-    this.audio.on('media', (buf) => this.peer.sendMix(buf));
+    this.audio.on('media', (buf, p) => {
+      // A new sender of our sound (the relay's mix ⇄ the other side directly in P2P): keep the page's numbering
+      // continuous, or its jitter buffer would take the new packets for very old or very new ones.
+      if (this.mixSsrc !== undefined && this.mixSsrc !== p.ssrc) this.peer.newMixSource();
+      this.mixSsrc = p.ssrc;
+      this.peer.sendMix(buf);
+    });
+    this.video.on('media', (buf, p) => {
+      const pub = this.directFrom === undefined ? undefined : this.publishers.get(this.directFrom);
+      if (pub) this.fromPublisher(pub, this.video, buf, p);
+    });
     this.audio.on('changed', () => this.emit('changed'));
     this.video.on('changed', () => this.emit('changed'));
     this.video.on('keyframeNeeded', () => this.peer.requestCameraKeyframe());
@@ -110,7 +127,11 @@ export class MediaBridge extends EventEmitter<MediaBridgeEvents> {
     peer.on('camera', (p) => this.video.forward({ ...p.header, payload: p.payload }));
     peer.on('slotKeyframe', (slot) => {
       const label = this.slotMap.labelAt(slot);
-      if (label !== undefined) this.publishers.get(label)?.leg.requestKeyframe();
+      const pub = label === undefined ? undefined : this.publishers.get(label);
+      if (pub) {
+        pub.askedAt = -Infinity;
+        this.askKeyframe(pub);
+      }
     });
     // What was written before the page's connection was up is lost: every slot starts again at a keyframe.
     peer.on('connection', (state) => {
@@ -205,14 +226,14 @@ export class MediaBridge extends EventEmitter<MediaBridgeEvents> {
     // The same publisher on a new line (its camera came back): the old line is disabled by the same offer.
     if (this.publishers.has(label)) this.dropPublisher(label);
     const leg = new SipLeg({ pair, kind: 'video', codecs: GUI_VIDEO_CODECS, direction: 'recvonly', clock: this.o.clock, logger: this.o.logger, cname: this.o.cname, label });
-    const pub: Publisher = { label, leg, slot: undefined, started: false, lastSeq: undefined, lastSsrc: undefined, askedAt: -Infinity };
+    const pub: Publisher = { label, leg, slot: undefined, started: false, lastSeq: undefined, lastSsrc: undefined, askedAt: -Infinity, source: leg, direct: false };
     this.publishers.set(label, pub);
     leg.on('changed', () => {
       if (this.publishers.get(label) !== pub) return; // a line this publisher had before
       if (leg.agreed) this.place(pub);
       else this.dropPublisher(label);
     });
-    leg.on('media', (buf, p) => this.fromPublisher(pub, buf, p));
+    leg.on('media', (buf, p) => this.fromPublisher(pub, leg, buf, p));
     this.log.info({ label, index }, 'publisher line added');
     return leg;
   }
@@ -224,9 +245,14 @@ export class MediaBridge extends EventEmitter<MediaBridgeEvents> {
    * keyframe starts a picture again, and the focus is asked for one (PLI, RFC 4585 §6.3.1), repeated until it
    * comes.
    */
-  private fromPublisher(pub: Publisher, buf: Buffer, p: RtpPacket): void {
+  private fromPublisher(pub: Publisher, from: SipLeg, buf: Buffer, p: RtpPacket): void {
     if (pub.slot === undefined) return;
-    if (pub.lastSsrc === p.ssrc && pub.lastSeq !== undefined) {
+    if (pub.lastSsrc !== undefined && pub.lastSsrc !== p.ssrc) {
+      // Another stream for the same person (relay ⇄ direct in P2P, or a new SSRC): a new picture for the page.
+      pub.started = false;
+      pub.askedAt = -Infinity;
+      this.peer.newSource(pub.slot);
+    } else if (pub.lastSeq !== undefined) {
       const ahead = (p.sequenceNumber - pub.lastSeq) & 0xffff;
       if (ahead === 0 || ahead >= 0x8000) return; // a duplicate, or late after we moved on
       if (ahead > 1 && pub.started) {
@@ -236,6 +262,7 @@ export class MediaBridge extends EventEmitter<MediaBridgeEvents> {
     }
     pub.lastSeq = p.sequenceNumber;
     pub.lastSsrc = p.ssrc;
+    pub.source = from;
     if (!pub.started) {
       if (!vp8IsKeyframeStart(p.payload, 0, p.payload.length)) {
         this.askKeyframe(pub);
@@ -250,7 +277,30 @@ export class MediaBridge extends EventEmitter<MediaBridgeEvents> {
     const now = this.o.clock.now();
     if (now - pub.askedAt < KEYFRAME_REPEAT_MS) return;
     pub.askedAt = now;
-    pub.leg.requestKeyframe();
+    pub.source.requestKeyframe();
+  }
+
+  /**
+   * Peer-to-peer mode (docs/focus.md): the other participant's camera arrives directly on our camera line, not on
+   * its publisher line (the relay is idle). `label` names whose tile that video belongs to; undefined (back to
+   * client-server) ignores what arrives on our camera line again.
+   */
+  setDirectVideoFrom(label: string | undefined): void {
+    if (this.directFrom === label) return;
+    this.log.info({ label }, label ? 'peer-to-peer: video arrives on our camera line' : 'client-server: video through the relay');
+    const before = this.directFrom;
+    this.directFrom = label;
+    if (before !== undefined && this.publishers.get(before)?.direct) this.dropPublisher(before);
+    this.ensureDirect();
+  }
+
+  /** In P2P, the other participant has a tile even when the focus disabled its publisher line. */
+  private ensureDirect(): void {
+    const label = this.directFrom;
+    if (label === undefined || this.closed || this.publishers.has(label)) return;
+    const pub: Publisher = { label, leg: this.video, slot: undefined, started: false, lastSeq: undefined, lastSsrc: undefined, askedAt: -Infinity, source: this.video, direct: true };
+    this.publishers.set(label, pub);
+    this.place(pub);
   }
 
   private place(pub: Publisher): void {
@@ -263,7 +313,7 @@ export class MediaBridge extends EventEmitter<MediaBridgeEvents> {
     const pub = this.publishers.get(label);
     if (!pub) return;
     this.publishers.delete(label);
-    pub.leg.close();
+    if (!pub.direct) pub.leg.close();
     const next = this.slotMap.remove(label);
     if (next) {
       const p = this.publishers.get(next.label);
@@ -272,6 +322,7 @@ export class MediaBridge extends EventEmitter<MediaBridgeEvents> {
         this.startInSlot(p);
       }
     }
+    if (label === this.directFrom) this.ensureDirect();
     this.emit('changed');
   }
 
@@ -283,7 +334,7 @@ export class MediaBridge extends EventEmitter<MediaBridgeEvents> {
   private measure(): void {
     if (this.closed) return;
     const now = this.o.clock.now();
-    const legs = [this.audio, this.video, ...[...this.publishers.values()].map((p) => p.leg)];
+    const legs = [this.audio, this.video, ...[...this.publishers.values()].filter((p) => !p.direct).map((p) => p.leg)];
     const sent = legs.reduce((n, l) => n + l.counters.bytesSent, 0);
     const received = legs.reduce((n, l) => n + l.counters.bytesReceived, 0);
     const secs = Math.max(0.001, (now - this.last.at) / 1000);
@@ -310,7 +361,7 @@ export class MediaBridge extends EventEmitter<MediaBridgeEvents> {
     void this.peer.close();
     this.audio.close();
     this.video.close();
-    for (const p of this.publishers.values()) p.leg.close();
+    for (const p of this.publishers.values()) if (!p.direct) p.leg.close();
     this.publishers.clear();
   }
 }

@@ -138,6 +138,11 @@ export class WebRtcPeer {
     tr?.sender.replaceRTP({ sequenceNumber: 0, timestamp: 0 }, true, 3000);
   }
 
+  /** The meeting's sound now comes from another RTP source: continuous numbering for the page. */
+  newMixSource(): void {
+    this.audio?.sender.replaceRTP({ sequenceNumber: 0, timestamp: 0 }, true, 960);
+  }
+
   /** Ask the page's camera for a keyframe (RFC 4585 §6.3.1 PLI), because the focus asked us. */
   requestCameraKeyframe(): void {
     if (this.closed || !this.camera || this.cameraSsrc === undefined) return;
