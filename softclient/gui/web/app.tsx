@@ -66,15 +66,14 @@ export function App() {
     setLocalNotice(undefined);
     try {
       const cap = await media.capture();
-      if (cap.problems.length) {
-        await command('camera-error', { text: cap.problems.join(' ') });
-      }
       const r = await command('join', { target, create, mic: cap.mic, camera: cap.camera });
       if (!r.ok) {
         media.stop();
         setLocalNotice({ kind: 'error', text: r.error, at: Date.now() });
         return;
       }
+      // Joining clears the lobby's notice: say why there is no camera (or microphone) after it.
+      if (cap.problems.length) await command('camera-error', { text: cap.problems.join(' ') });
       await media.connect(state.slots).catch((e: Error) => setLocalNotice({ kind: 'error', text: `Media: ${e.message}`, at: Date.now() }));
     } finally {
       setBusy(false);
