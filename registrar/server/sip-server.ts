@@ -178,7 +178,7 @@ export class SipServer {
       }
       authUser = v.username;
     }
-    tx.respond(this.registrar.handleRegister(req, { source: tx.source, ...(authUser !== undefined ? { authUser } : {}) }));
+    tx.respond(this.registrar.handleRegister(req, authUser !== undefined ? { source: tx.source, authUser } : { source: tx.source }));
   }
 
   private forward(req: SipRequest, tx: ServerTransaction, bindings: ReturnType<Registrar['lookup']>): void {
