@@ -52,7 +52,12 @@ export function App() {
     } else if (!media.active && !busy) {
       // A page opened (or reloaded) during a meeting: capture and connect to it.
       void (async () => {
-        if (!media.local) await media.capture();
+        if (!media.local) {
+          const cap = await media.capture();
+          if (cap.problems.length) await command('camera-error', { text: cap.problems.join(' ') });
+          if (!cap.camera) await command('camera', { on: false });
+          if (!cap.mic) await command('mic', { on: false });
+        }
         media.setMic(state.meeting?.mic ?? true);
         await media.connect(state.slots).catch((e: Error) => setLocalNotice({ kind: 'error', text: `Media: ${e.message}`, at: Date.now() }));
       })();
