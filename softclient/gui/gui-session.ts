@@ -58,6 +58,8 @@ interface Meeting {
   activeSpeaker: string | undefined;
   /** The focus said who created it: the roster's `host` role on our AOR. */
   host: boolean;
+  /** Mic or camera changed before the call was joined: re-offer once joined. */
+  renegotiate: boolean;
 }
 
 export class GuiSession {
@@ -182,11 +184,12 @@ export class GuiSession {
       if (s.auth) await client.register();
       bridge = await MediaBridge.create({ localAddress: client.transport.localAddress ?? '127.0.0.1', slots: this.slots, clock: this.o.clock, logger: this.o.logger, cname: aorOf(s).replace(/^sips?:/, '') });
       bridge.advertiseTo(client.ua);
-      const m: Meeting = { client, bridge, call: undefined, uri, creating, mic, camera, participants: [], mode: undefined, activeSpeaker: undefined, host: creating };
+      const m: Meeting = { client, bridge, call: undefined, uri, creating, mic, camera, participants: [], mode: undefined, activeSpeaker: undefined, host: creating, renegotiate: false };
       this.meeting = m;
       this.bridgeReadyResolve?.(m);
       bridge.on('changed', () => this.changed());
       bridge.setCameraDirection(camera);
+      bridge.audio.direction = mic ? 'sendrecv' : 'recvonly';
       // The bridge's legs are the call's media: nothing is captured, encoded or played here (the page does that).
       const media: MediaOptions & { external: ExternalMedia } = { audioIn: new SilenceSource(), micOff: !mic, statsIntervalMs: STATS_MS, external: bridge.external() };
       const call = await client.prepare(uri, media);
@@ -213,6 +216,11 @@ export class GuiSession {
       if (this.phase === 'joining') this.transition('meeting');
       this.log.info({ meeting: j.meeting }, 'in the meeting');
       this.changed();
+      if (m.renegotiate) {
+        // The page changed mic or camera while we were joining: one re-INVITE with the lines as they are now.
+        m.renegotiate = false;
+        call.setMic(m.mic).catch((e: Error) => this.log.info({ err: e.message }, 're-INVITE after joining failed'));
+      }
     });
     call.on('roster', (r: RosterChange) => {
       m.participants = r.users.map((u) => toParticipant(u, self));
@@ -275,7 +283,22 @@ export class GuiSession {
     return r;
   }
 
+  /**
+   * While the INVITE is under way (a page opened on `join --gui` finds no microphone or camera) the wish is kept
+   * and renegotiated once joined.
+   */
+  private joiningMeeting(): Meeting | undefined {
+    const m = this.meeting;
+    return this.phase === 'joining' && m?.call && m.call.currentState !== 'joined' ? m : undefined;
+  }
+
   async setMic(on: boolean): Promise<CommandResult> {
+    const early = this.joiningMeeting();
+    if (early) {
+      early.mic = on;
+      early.renegotiate = true;
+      return { ok: true };
+    }
     const m = this.inMeeting();
     if (!('client' in m)) return m;
     m.mic = on;
@@ -284,6 +307,13 @@ export class GuiSession {
   }
 
   async setCamera(on: boolean): Promise<CommandResult> {
+    const early = this.joiningMeeting();
+    if (early) {
+      early.camera = on;
+      early.bridge.setCameraDirection(on);
+      early.renegotiate = true;
+      return { ok: true };
+    }
     const m = this.inMeeting();
     if (!('client' in m)) return m;
     m.camera = on;
