@@ -476,7 +476,22 @@ export class Focus implements FocusApi {
     return true;
   }
 
+  /** The AOR of the meeting's active speaker (roster `<active-speaker>`; the GUI highlights that tile). */
+  activeSpeakerAor(meetingId: string): string | undefined {
+    const m = this.meetings.get(meetingId);
+    const id = m?.activeSpeaker;
+    return id === undefined ? undefined : m?.participants.get(id)?.aor;
+  }
+
   private onRelayEvent(ev: RelayEvent): void {
+    if (ev.type === 'active-speaker') {
+      const m = this.meetings.get(ev.meetingId);
+      if (m && m.activeSpeaker !== ev.participantId) {
+        m.activeSpeaker = ev.participantId;
+        this.rosterChanged(m.id);
+      }
+      return;
+    }
     if (ev.type !== 'media-timeout') return;
     const meeting = this.meetings.get(ev.meetingId);
     const p = meeting?.participants.get(ev.participantId);

@@ -38,6 +38,8 @@ export class Meeting {
   /** A mode switch is in progress / the membership changed during it (evaluate again afterwards). */
   switching = false;
   switchAgain = false;
+  /** The participant talking loudest now (from the relay's mixer), if anyone. */
+  activeSpeaker: string | undefined;
   /** The pair (participant ids) whose direct media was found not to flow: no P2P for them again. */
   p2pFailedPair: string | undefined;
 

@@ -116,6 +116,7 @@ export async function startServer(cfg: ServerConfig, logger: Logger, opts: Start
     focus,
     clock,
     logger,
+    activeSpeaker: (id) => focus.activeSpeakerAor(id),
     port: dialogSubscriptionPort({
       dialogs: sip.dialogs,
       contactFor: focusContact,

@@ -16,13 +16,15 @@ import { RelayDouble } from './relay-double.ts';
 import type { SipRequest } from '../../registrar/sip/message/types.ts';
 
 let server: RunningServer;
+let relay: RelayDouble;
 let host: { host: string; port: number };
 let api: string;
 const phones: TestPhone[] = [];
 
 before(async () => {
   const cfg = resolveConfig({ host: '127.0.0.1', 'sip-port': '0', 'http-port': '0', 'log-level': 'silent' });
-  server = await startServer(cfg, silentLogger(), { relay: new RelayDouble() });
+  relay = new RelayDouble();
+  server = await startServer(cfg, silentLogger(), { relay });
   host = { host: '127.0.0.1', port: server.sipPort };
   api = `http://127.0.0.1:${server.httpPort}`;
 });
@@ -68,6 +70,12 @@ test('SUBSCRIBE to a meeting: 200, a full roster NOTIFY, then a NOTIFY with a hi
   assert.equal((await bob.invite(uri('conf-7'))).status, 200);
   const second = await watcher.received('NOTIFY', (n) => n.callId === callId && conferenceInfo(n).users.length === 2);
   assert.ok(conferenceInfo(second).version > doc1.version);
+
+  // The relay's mixer names the loudest talker: the roster carries it (sipmeet extension element), as an AOR.
+  const aliceId = (await server.focus.get('conf-7'))!.participants.find((p) => p.displayName === 'Alice')!.id;
+  relay.emit({ type: 'active-speaker', meetingId: 'conf-7', participantId: aliceId });
+  const speaking = await watcher.received('NOTIFY', (n) => n.callId === callId && n.body.toString().includes('active-speaker'));
+  assert.match(speaking.body.toString(), /<active-speaker[^>]*>sip:alice@[^<]+<\/active-speaker>/);
 
   assert.equal((await bob.inDialog('BYE')).status, 200);
   const third = await watcher.received('NOTIFY', (n) => n.callId === callId && conferenceInfo(n).users.length === 1 && conferenceInfo(n).version > conferenceInfo(second).version);
