@@ -57,6 +57,9 @@ export interface GenReport {
   received: number;
   missing: number;
   late: number;
+  /** Frames later than 40 ms and 60 ms on the same scale (what a phone's usual 40–60 ms jitter buffer would lose). */
+  late40: number;
+  late60: number;
   /** Listeners that got nothing at all in the window. */
   deadListeners: number;
   /** Lowest and mean packets/s over the listeners. */
@@ -315,6 +318,8 @@ function report(mode: 'relay' | 'alone', measureMs: number, sent: number, latene
   let received = 0;
   let missing = 0;
   let late = 0;
+  let late40 = 0;
+  let late60 = 0;
   let dead = 0;
   let minRate = Infinity;
   let rateSum = 0;
@@ -345,6 +350,8 @@ function report(mode: 'relay' | 'alone', measureMs: number, sent: number, latene
       const o = offsets[i]! - base;
       jitter.push(o);
       if (o > LATE_MS) late++;
+      if (o > 40) late40++;
+      if (o > 60) late60++;
     }
     missing += gaps + Math.max(0, expected - 1 - (p.n + gaps));
   }
@@ -378,6 +385,8 @@ function report(mode: 'relay' | 'alone', measureMs: number, sent: number, latene
     received,
     missing,
     late,
+    late40,
+    late60,
     deadListeners: dead,
     minRate: participants.length ? minRate : 0,
     meanRate: participants.length ? rateSum / participants.length : 0,

@@ -307,7 +307,7 @@ function print(r: StepResult): void {
       `  generator alone: CPU ${f1(g.cpuPctProc)} %, late+missing ${f3(r.aloneBadPct)} %, send lateness p99 ${f2(g.sendLate.p99)} ms (max ${f1(g.sendLate.max)}), ` +
       `arrival jitter p99 ${f2(g.jitter.p99)} ms, burst→detect p50/p99 ${f2(r.latency.floorP50)}/${f2(r.latency.floorP99)} ms\n` +
       `  relay output: ${x.late} late + ${x.missing} missing of ${x.expectedPerListener * r.participants} = ${f3(r.badPct)} %, ` +
-      `dead listeners ${x.deadListeners}, packets/s per listener min ${f1(x.minRate)} mean ${f1(x.meanRate)} (vs 50), ` +
+      `(late by > 40 ms ${x.late40}, > 60 ms ${x.late60}), dead listeners ${x.deadListeners}, packets/s per listener min ${f1(x.minRate)} mean ${f1(x.meanRate)} (vs 50), ` +
       `jitter p50/p99/p99.9/max ${f1(x.jitter.p50)}/${f1(x.jitter.p99)}/${f1(x.jitter.p999)}/${f1(x.jitter.max)} ms\n` +
       `  relay in/out ${r.relayInPerS.toFixed(0)}/${r.relayOutPerS.toFixed(0)} packets/s, dropped ${r.relayDropped}, concealed input frames ${r.concealedInWindow}, UDP rcvbuf errors ${r.udpErrors}\n` +
       `  CPU (% of one core): relay ${f1(r.cpu.relay)} (main ${f1(r.cpu.main)}, audio worker ${f1(r.cpu.worker)}, other threads ${f1(r.cpu.other)}; ` +
