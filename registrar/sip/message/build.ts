@@ -134,7 +134,7 @@ export function createResponse(
           const value = `${h.value};tag=${opts!.toTag!}`;
           headers.push(new Header('to', value, (h as Header).wire ?? 'To'));
           const items: Array<string | null> = [];
-          for (const [k, v] of req.to.params) if (k !== 'tag') items.push(k, v);
+          if (req.to.params.size > 0) for (const [k, v] of req.to.params) if (k !== 'tag') items.push(k, v);
           items.push('tag', opts!.toTag!);
           to = { displayName: req.to.displayName, uri: req.to.uri, params: new ParamList(items), raw: value };
         } else headers.push(h as Header);

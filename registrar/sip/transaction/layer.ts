@@ -35,7 +35,6 @@ import { ServerInviteTransaction } from './server-invite.ts';
 import { ServerNonInviteTransaction } from './server-non-invite.ts';
 import { TransactionTimers, type BaseTimers } from './timers.ts';
 import { CompletedStore, type CompletedState } from './completed-store.ts';
-import { flat } from '../message/lex.ts';
 import { responseFromWire } from '../message/serialize.ts';
 import { invokeTu } from './types.ts';
 import type {
@@ -327,8 +326,8 @@ export class TransactionLayer {
     transportErrorCb: ((err: Error) => void) | undefined,
   ): number {
     if (this.serverTxs.get(tx.key) === tx) this.serverTxs.delete(tx.key);
-    // A flat key: it is kept 64*T1 and must not pin the request's text (lex.ts `flat`).
-    return this.completed.add(flat(tx.key), bytes, tx.source, transportErrorCb);
+    // Server keys are flat (keys.ts): kept 64*T1, they do not pin the request's text.
+    return this.completed.add(tx.key, bytes, tx.source, transportErrorCb);
   }
 
   private completedState(record: number): CompletedState {
