@@ -60,7 +60,13 @@ export class LocationService extends EventEmitter {
   readonly maxBindingsPerAor: number;
   private readonly clock: Clock;
   private readonly sweepIntervalMs: number;
-  private readonly table = new Map<string, readonly Binding[]>();
+  /**
+   * AOR → its bindings, in a holder so that a refresh replaces the list without another hash-table operation
+   * (the table holds every registered user; at 20k+ AORs each lookup is a few cache misses).
+   */
+  private readonly table = new Map<string, AorEntry>();
+  /** The entry `live()` found last: the registrar reads an AOR and then stores it (§10.3 steps 6–8). */
+  private last: AorEntry | undefined;
   private sweepTimer: TimerHandle | undefined;
   private closed = false;
   private bindingTotal = 0;
@@ -84,8 +90,9 @@ export class LocationService extends EventEmitter {
 
   /** Live bindings of an AOR in stored order (what the registrar updates). */
   live(aor: string): readonly Binding[] {
-    const list = this.table.get(aor);
-    if (!list) return EMPTY;
+    const entry = this.entry(aor);
+    if (entry === undefined) return EMPTY;
+    const list = entry.list;
     const now = this.clock.now();
     let expired = 0;
     for (const b of list) if (b.expiresAt <= now) expired++;
@@ -113,13 +120,13 @@ export class LocationService extends EventEmitter {
 
   /** Remove every binding of an AOR. */
   remove(aor: string): void {
-    if (this.table.has(aor)) this.store(aor, EMPTY);
+    if (this.entry(aor) !== undefined) this.store(aor, EMPTY);
   }
 
   /** Every AOR with its live bindings (for an admin API). Expired ones are skipped, not removed. */
   *all(): IterableIterator<[string, readonly Binding[]]> {
     const now = this.clock.now();
-    for (const [aor, list] of this.table) {
+    for (const [aor, { list }] of this.table) {
       const live = list.filter((b) => b.expiresAt > now);
       if (live.length > 0) yield [aor, live];
     }
@@ -139,7 +146,7 @@ export class LocationService extends EventEmitter {
   sweep(): number {
     const now = this.clock.now();
     let dropped = 0;
-    for (const [aor, list] of this.table) {
+    for (const [aor, { list }] of this.table) {
       let expired = 0;
       for (const b of list) if (b.expiresAt <= now) expired++;
       if (expired === 0) continue;
@@ -158,11 +165,25 @@ export class LocationService extends EventEmitter {
   }
 
   private store(aor: string, list: readonly Binding[]): void {
-    const before = this.table.get(aor);
-    this.bindingTotal += list.length - (before ? before.length : 0);
-    if (list.length === 0) this.table.delete(aor);
-    else this.table.set(aor, list);
+    const entry = this.entry(aor);
+    this.bindingTotal += list.length - (entry !== undefined ? entry.list.length : 0);
+    if (list.length === 0) {
+      if (entry !== undefined) {
+        this.table.delete(aor);
+        if (this.last === entry) this.last = undefined;
+      }
+    } else if (entry !== undefined) entry.list = list;
+    else this.table.set(aor, { aor, list });
     if (this.listenerCount('change') > 0) this.emit('change', aor, list);
+  }
+
+  /** The table entry of an AOR (the last one looked up is remembered: read-then-store costs one hash lookup). */
+  private entry(aor: string): AorEntry | undefined {
+    const last = this.last;
+    if (last !== undefined && last.aor === aor) return last;
+    const e = this.table.get(aor);
+    if (e !== undefined) this.last = e;
+    return e;
   }
 
   private armSweep(): void {
@@ -175,6 +196,11 @@ export class LocationService extends EventEmitter {
 }
 
 const EMPTY: readonly Binding[] = Object.freeze([]);
+
+interface AorEntry {
+  readonly aor: string;
+  list: readonly Binding[];
+}
 
 function byPreference(a: Binding, b: Binding): number {
   return b.q - a.q || b.updatedAt - a.updatedAt;
