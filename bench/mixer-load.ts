@@ -25,6 +25,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { createMediaRelay, type MediaRelay } from '../media-relay/relay.ts';
 import { silentLogger } from '../registrar/log.ts';
 import { CLK_TCK, machineBusyTicks, udpRcvbufErrors } from './lib/procs.ts';
@@ -79,6 +80,8 @@ interface StepResult {
   pass: boolean;
   cpu: { relay: number; main: number; worker: number; other: number; gen: number; machineOther: number; runqPct: number };
   perParticipantPct: number;
+  /** Event-loop delay of the relay's main thread over the window (monitorEventLoopDelay), ms. */
+  mainLoopDelayMs: { p99: number; max: number };
   relayInPerS: number;
   relayOutPerS: number;
   relayDropped: number;
@@ -127,11 +130,14 @@ async function main(): Promise<void> {
         host: '127.0.0.1', advertise: '127.0.0.1', portRange: { min: 42000, max: 45999 }, logger: silentLogger(),
         ...(AUDIO_WORKERS === undefined ? {} : { audioWorkers: AUDIO_WORKERS }),
       });
+      // Threads that exist before the relay are not its audio workers; threads that appear later are (workers start
+      // on first use, one per meeting placed until the configured count) — counted at each snapshot.
       const before = new Set(threadTicks().keys());
-      await prewarm(relay, codec);
-      const workerTids = [...threadTicks().keys()].filter((t) => !before.has(t));
+      const workers = AUDIO_WORKERS ?? Math.max(1, availableParallelism() - 1);
+      await prewarm(relay, codec, workers);
       const rssBase = process.memoryUsage.rss();
-      console.log(`\n## ${codec}: relay idle with its audio worker(s) (${workerTids.length} new thread(s)): RSS ${f1(rssBase / 2 ** 20)} MB`);
+      const started = [...threadTicks().keys()].filter((t) => !before.has(t)).length;
+      console.log(`\n## ${codec}: relay idle with ${workers} audio worker(s) started (${started} new thread(s)): RSS ${f1(rssBase / 2 ** 20)} MB`);
       let fails = 0;
       for (const meetings of STEPS[codec]) {
         const left = MAX_TOTAL_MS - (performance.now() - startedAt);
@@ -139,7 +145,7 @@ async function main(): Promise<void> {
           console.log(`(time budget: skipping ${codec} M=${meetings} and beyond)`);
           break;
         }
-        const r = await step(relay, gen, codec, meetings, costs[codec]!, workerTids, rssBase);
+        const r = await step(relay, gen, codec, meetings, costs[codec]!, before, rssBase);
         results.push(r);
         print(r);
         fails = r.pass ? 0 : fails + 1;
@@ -153,14 +159,16 @@ async function main(): Promise<void> {
   report(date, costs, results);
 }
 
-/** Start the audio worker (it starts with the first leg) so step 1 does not pay for it and RSS has a baseline. */
-async function prewarm(relay: MediaRelay, codec: 'opus' | 'pcmu'): Promise<void> {
-  for (const p of ['a', 'b']) {
-    const e = await relay.allocateEndpoint({ meetingId: 'prewarm', participantId: p, kind: 'audio', rtcpMux: true });
-    await relay.setRemote(e.endpointId, { address: '127.0.0.1', rtpPort: 9, rtcpPort: 9, rtcpMux: true, codecs: [specFor(codec)], direction: 'sendrecv' });
+/** Start the audio workers (each starts with the first meeting placed on it) so step 1 does not pay for them and RSS has a baseline. */
+async function prewarm(relay: MediaRelay, codec: 'opus' | 'pcmu', workers: number): Promise<void> {
+  for (let m = 0; m < workers; m++) {
+    for (const p of ['a', 'b']) {
+      const e = await relay.allocateEndpoint({ meetingId: `prewarm${m}`, participantId: p, kind: 'audio', rtcpMux: true });
+      await relay.setRemote(e.endpointId, { address: '127.0.0.1', rtpPort: 9, rtcpPort: 9, rtcpMux: true, codecs: [specFor(codec)], direction: 'sendrecv' });
+    }
   }
   await new Promise((r) => setTimeout(r, 2000));
-  await relay.releaseMeeting('prewarm');
+  for (let m = 0; m < workers; m++) await relay.releaseMeeting(`prewarm${m}`);
   await new Promise((r) => setTimeout(r, 200));
 }
 
@@ -206,7 +214,7 @@ async function concealedTotal(relay: MediaRelay, meetings: number): Promise<{ co
 }
 
 async function step(
-  relay: MediaRelay, gen: IpcChild, codec: 'opus' | 'pcmu', meetings: number, cost: CodecCost, workerTids: number[], rssBase: number,
+  relay: MediaRelay, gen: IpcChild, codec: 'opus' | 'pcmu', meetings: number, cost: CodecCost, preRelayTids: ReadonlySet<number>, rssBase: number,
 ): Promise<StepResult> {
   const participants = meetings * PER_MEETING;
   const quiet = await waitForQuiet([process.pid, gen.pid], QUIET_PCT, QUIET_WAIT_MS);
@@ -228,11 +236,18 @@ async function step(
   let c0: Promise<{ concealed: number; encodes: number }> | undefined;
   let a: Snapshot | undefined;
   let b: Snapshot | undefined;
+  // How late the relay's main thread (sockets, RTP in/out) ran its callbacks during the window.
+  let loop: IntervalHistogram | undefined;
   gen.events((ev) => {
     if (ev.event === 'measure-start') {
       a = snapshot(relay, gen.pid);
       c0 = concealedTotal(relay, meetings);
-    } else if (ev.event === 'measure-end') b = snapshot(relay, gen.pid);
+      loop = monitorEventLoopDelay({ resolution: 2 });
+      loop.enable();
+    } else if (ev.event === 'measure-end') {
+      b = snapshot(relay, gen.pid);
+      loop?.disable();
+    }
   });
   const rep = await gen.ask<GenReport>({ cmd: 'run', mode: 'relay', targets, warmupMs: WARMUP_MS, measureMs: MEASURE_MS });
   const c1 = await concealedTotal(relay, meetings);
@@ -247,7 +262,7 @@ async function step(
   for (const [tid, t1] of b!.threads) {
     const d = t1 - (a!.threads.get(tid) ?? 0);
     if (tid === process.pid) main += d;
-    else if (workerTids.includes(tid)) worker += d;
+    else if (!preRelayTids.has(tid)) worker += d;
   }
   const relayTicks = b!.self - a!.self;
   const genTicks = b!.gen - a!.gen;
@@ -284,6 +299,7 @@ async function step(
       runqPct: ((b!.runqMs - a!.runqMs) / (wallS * 1000)) * 100,
     },
     perParticipantPct: relayPct / participants,
+    mainLoopDelayMs: { p99: (loop?.percentile(99) ?? NaN) / 1e6, max: (loop?.max ?? NaN) / 1e6 },
     relayInPerS: (b!.relayIn - a!.relayIn) / wallS,
     relayOutPerS: (b!.relayOut - a!.relayOut) / wallS,
     relayDropped: b!.relayDropped - a!.relayDropped,
@@ -310,8 +326,9 @@ function print(r: StepResult): void {
       `(late by > 40 ms ${x.late40}, > 60 ms ${x.late60}), dead listeners ${x.deadListeners}, packets/s per listener min ${f1(x.minRate)} mean ${f1(x.meanRate)} (vs 50), ` +
       `jitter p50/p99/p99.9/max ${f1(x.jitter.p50)}/${f1(x.jitter.p99)}/${f1(x.jitter.p999)}/${f1(x.jitter.max)} ms\n` +
       `  relay in/out ${r.relayInPerS.toFixed(0)}/${r.relayOutPerS.toFixed(0)} packets/s, dropped ${r.relayDropped}, concealed input frames ${r.concealedInWindow}, UDP rcvbuf errors ${r.udpErrors}\n` +
-      `  CPU (% of one core): relay ${f1(r.cpu.relay)} (main ${f1(r.cpu.main)}, audio worker ${f1(r.cpu.worker)}, other threads ${f1(r.cpu.other)}; ` +
+      `  CPU (% of one core): relay ${f1(r.cpu.relay)} (main ${f1(r.cpu.main)}, audio worker(s) ${f1(r.cpu.worker)}, other threads ${f1(r.cpu.other)}; ` +
       `waiting for a CPU ${f1(r.cpu.runqPct)}) = ${f3(r.perParticipantPct)} % per participant; generator ${f1(r.cpu.gen)}; rest of the machine ${f1(r.cpu.machineOther)}\n` +
+      `  relay main thread event-loop delay p99 ${f1(r.mainLoopDelayMs.p99)} ms, max ${f1(r.mainLoopDelayMs.max)} ms\n` +
       `  memory: RSS ${f1(r.rssMB)} MB, ${f1(r.rssPerParticipantKB)} KB per participant over the idle relay\n` +
       `  codec work (${f2(r.encodesPerMeetingTick)} encodes/meeting/tick + ${PER_MEETING} decodes) ${f1(r.idealPct)} % → efficiency ${f1(r.efficiencyProcess * 100)} % of the relay's CPU, ${f1(r.efficiencyWorker * 100)} % of the worker's\n` +
       `  added latency (burst sent → first output packet carrying it): p50 ${f1(r.latency.p50)} ms, p99 ${f1(r.latency.p99)} ms, max ${f1(r.latency.max)} (n=${r.latency.n}; ` +
@@ -331,7 +348,8 @@ function slope(points: Array<[number, number]>): number {
 
 function report(date: string, costs: Record<string, CodecCost>, results: StepResult[]): void {
   const lines: string[] = [];
-  lines.push(`Run ${date}, node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const workers = AUDIO_WORKERS ?? Math.max(1, availableParallelism() - 1);
+  lines.push(`Run ${date}, node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${workers} audio worker thread(s)${AUDIO_WORKERS === undefined ? ' (the default: cores − 1)' : ''}`);
   for (const c of Object.values(costs)) lines.push(`codec cost (${c.codec}): decode talker ${f1(c.decodeTalkerUs)} µs, quiet ${f1(c.decodeQuietUs)} µs, encode ${f1(c.encodeUs)} µs per 20 ms (${c.note})`);
   lines.push('');
   lines.push('| codec | participants | gen alone CPU % | gen alone late+missing % | late+missing % | pkts/s per listener min | relay CPU % (main / worker) | % per participant | gen CPU % | other load % | RSS KB/participant | codec work % | efficiency | latency p50 / p99 ms | verdict |');
