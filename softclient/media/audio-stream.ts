@@ -29,6 +29,7 @@ import { OutboundStream, randomSsrc } from '../../media-relay/rtp/outbound.ts';
 import { buildRtp, parseRtp } from '../../media-relay/rtp/packet.ts';
 import type { AudioSource } from './audio-source.ts';
 import type { UdpPair } from './udp-pair.ts';
+import { rtcpForLine } from './rtcp-link.ts';
 
 /** The recording's rate: every codec's audio is brought to 48 kHz (Opus's own rate). */
 export const OUTPUT_RATE = 48000;
@@ -150,21 +151,7 @@ export class AudioStream {
       if (codec) decoders.set(c.pt, { codec, clockRate: c.clockRate, spec: c });
     }
     this.decoders = decoders;
-    if (!this.rtcp || !prev || prev.remoteRtcp.address !== media.remoteRtcp.address || prev.remoteRtcp.port !== media.remoteRtcp.port) {
-      this.rtcp?.stop();
-      const to = media.remoteRtcp;
-      const sock = media.rtcpMux ? this.o.pair.rtp : this.o.pair.rtcp;
-      this.rtcp = new RtcpSession({
-        clock: this.o.clock,
-        localSsrc: this.ssrc,
-        cname: this.o.cname,
-        outbound: this.outbound,
-        sendsSr: true,
-        sessionBandwidthBps: 64_000,
-        send: (compound) => sock.send(compound, to.port, to.address),
-      });
-      this.rtcp.start();
-    }
+    this.rtcp = rtcpForLine(this.rtcp, prev, media, { clock: this.o.clock, ssrc: this.ssrc, cname: this.o.cname, outbound: this.outbound, pair: this.o.pair, sessionBandwidthBps: 64_000 });
     this.ticker.begin();
   }
 

@@ -26,6 +26,7 @@ import { parseRtp, rewriteRtp, type RtpPacket } from '../../media-relay/rtp/pack
 import type { FfmpegVideoSource } from './ffmpeg-video-source.ts';
 import { IvfWriter } from './ivf-writer.ts';
 import type { UdpPair } from './udp-pair.ts';
+import { rtcpForLine } from './rtcp-link.ts';
 import { Vp8Depacketizer } from './vp8-depacketizer.ts';
 import { AnnexBWriter } from './annexb-writer.ts';
 import { H264Depacketizer, parseSpropParameterSets } from './h264-depacketizer.ts';
@@ -119,21 +120,7 @@ export class VideoStream {
     this.media = media;
     // RFC 4574 a=label names the stream (the focus labels per-participant lines); the main line is `main`.
     this.label = remote?.label ?? this.label;
-    if (!this.rtcp || !prev || prev.remoteRtcp.port !== media.remoteRtcp.port || prev.remoteRtcp.address !== media.remoteRtcp.address) {
-      this.rtcp?.stop();
-      const to = media.remoteRtcp;
-      const sock = media.rtcpMux ? this.o.pair.rtp : this.o.pair.rtcp;
-      this.rtcp = new RtcpSession({
-        clock: this.o.clock,
-        localSsrc: this.ssrc,
-        cname: this.o.cname,
-        outbound: this.outbound,
-        sendsSr: true,
-        sessionBandwidthBps: 1_000_000,
-        send: (compound) => sock.send(compound, to.port, to.address),
-      });
-      this.rtcp.start();
-    }
+    this.rtcp = rtcpForLine(this.rtcp, prev, media, { clock: this.o.clock, ssrc: this.ssrc, cname: this.o.cname, outbound: this.outbound, pair: this.o.pair, sessionBandwidthBps: 1_000_000 });
     this.syncCamera();
   }
 

@@ -23,6 +23,7 @@ import { writePli } from '../../../media-relay/rtcp/feedback.ts';
 import { writeBye } from '../../../media-relay/rtcp/bye.ts';
 import { isRtcp } from '../../../media-relay/rtcp/header.ts';
 import { parseRtcp } from '../../../media-relay/rtcp/packet.ts';
+import { rtcpForLine } from '../../media/rtcp-link.ts';
 import { RtcpSession } from '../../../media-relay/rtcp/session.ts';
 import { OutboundStream, randomSsrc } from '../../../media-relay/rtp/outbound.ts';
 import { buildRtp, parseRtp, type RtpPacket } from '../../../media-relay/rtp/packet.ts';
@@ -114,21 +115,7 @@ export class SipLeg extends EventEmitter<SipLegEvents> implements MediaLine {
     if (this.closed) return;
     const prev = this.media;
     this.media = media;
-    if (!this.rtcp || !prev || prev.remoteRtcp.address !== media.remoteRtcp.address || prev.remoteRtcp.port !== media.remoteRtcp.port) {
-      this.rtcp?.stop();
-      const to = media.remoteRtcp;
-      const sock = media.rtcpMux ? this.o.pair.rtp : this.o.pair.rtcp;
-      this.rtcp = new RtcpSession({
-        clock: this.o.clock,
-        localSsrc: this.ssrc,
-        cname: this.o.cname,
-        outbound: this.outbound,
-        sendsSr: true,
-        sessionBandwidthBps: this.kind === 'audio' ? 64_000 : 1_000_000,
-        send: (compound) => sock.send(compound, to.port, to.address),
-      });
-      this.rtcp.start();
-    }
+    this.rtcp = rtcpForLine(this.rtcp, prev, media, { clock: this.o.clock, ssrc: this.ssrc, cname: this.o.cname, outbound: this.outbound, pair: this.o.pair, sessionBandwidthBps: this.kind === 'audio' ? 64_000 : 1_000_000 });
     this.log.debug({ codec: this.codecName, direction: media.direction, remote: `${media.remoteRtp.address}:${media.remoteRtp.port}` }, 'line agreed');
     this.emit('changed');
   }
