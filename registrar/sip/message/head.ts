@@ -70,6 +70,32 @@ const NAME_CACHE = new Map<string, string>();
 const NAME_CACHE_MAX = 512;
 
 /**
+ * Header names in their conventional spelling, recognised in place — no slice, and no hashing of a fresh string
+ * for the NAME_CACHE lookup (perf on the registrar at 20k REGISTER/s: ~1.7 % of the CPU went to hashing header
+ * names). `COMMON[length]` lists [as written, canonical] pairs; anything else goes through NAME_CACHE.
+ */
+const COMMON: Array<Array<readonly [string, string]>> = [];
+for (const wire of [
+  'Via', 'From', 'To', 'Call-ID', 'CSeq', 'Contact', 'Max-Forwards', 'Content-Length', 'Content-Type', 'Expires',
+  'User-Agent', 'Allow', 'Supported', 'Require', 'Route', 'Record-Route', 'Path', 'Authorization', 'Event', 'Accept',
+  'Date', 'Server', 'Allow-Events', 'Subscription-State', 'Session-Expires', 'Reason', 'Subject', 'Call-Id',
+]) {
+  (COMMON[wire.length] ??= []).push([wire, wire.toLowerCase()]);
+}
+
+/** [as written, canonical] when text[start, end) is a common header name spelled conventionally. */
+function commonName(text: string, start: number, end: number): readonly [string, string] | undefined {
+  const list = COMMON[end - start];
+  if (list === undefined) return undefined;
+  const c0 = text.charCodeAt(start);
+  for (let k = 0; k < list.length; k++) {
+    const entry = list[k]!;
+    if (entry[0].charCodeAt(0) === c0 && text.startsWith(entry[0], start)) return entry;
+  }
+  return undefined;
+}
+
+/**
  * Scan the header lines of `text` from offset `pos` (the end of the start line) into `out`, unfolding
  * continuation lines (§7.3.1: "Header fields can be extended over multiple lines by preceding each extra line
  * with at least one SP or horizontal tab" — the fold becomes one SP). Names are canonicalised (compact forms,
@@ -113,18 +139,24 @@ export function scanHeaderLines(text: string, pos: number, out: Header[]): strin
     // header-name HCOLON, HCOLON = *( SP / HTAB ) ":" SWS (RFC 4475 §3.1.1.1 wsinv: 'TO :').
     let nameEnd = colon;
     while (nameEnd > lineStart && isWsp(text.charCodeAt(nameEnd - 1))) nameEnd--;
-    const name = text.slice(lineStart, nameEnd);
-    let canonical = NAME_CACHE.get(name);
-    if (canonical === undefined) {
-      if (!isToken(name)) {
-        error ??= 'Malformed header name';
-        continue;
+    const common = commonName(text, lineStart, nameEnd);
+    if (common !== undefined) {
+      curWire = common[0];
+      curName = common[1];
+    } else {
+      const name = text.slice(lineStart, nameEnd);
+      let canonical = NAME_CACHE.get(name);
+      if (canonical === undefined) {
+        if (!isToken(name)) {
+          error ??= 'Malformed header name';
+          continue;
+        }
+        canonical = canonicalName(name);
+        if (NAME_CACHE.size < NAME_CACHE_MAX) NAME_CACHE.set(name, canonical);
       }
-      canonical = canonicalName(name);
-      if (NAME_CACHE.size < NAME_CACHE_MAX) NAME_CACHE.set(name, canonical);
+      curName = canonical;
+      curWire = name.length === 1 ? wireName(canonical) : name;
     }
-    curName = canonical;
-    curWire = name.length === 1 ? wireName(canonical) : name;
     let a = colon + 1;
     let b = end;
     while (a < b && isWsp(text.charCodeAt(a))) a++;
