@@ -34,16 +34,6 @@ function schemeEnd(text: string): number {
   return -1;
 }
 
-/** user / password chars: unreserved, user-unreserved, '%' escapes; password also allows '&=+$,' (§25.1). */
-function validUserChars(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f || c === 0x40 || c === 0x3c || c === 0x3e || c === 0x22 || c === 0x5b || c === 0x5d)
-      return false;
-  }
-  return true;
-}
-
 /** hostname / IPv4address: alphanum, '-', '.', and (liberally) '_' seen in the wild. */
 function validHostname(s: string): boolean {
   if (s.length === 0) return false;
@@ -119,16 +109,30 @@ function parseSipUri(text: string, scheme: string, start: number): Result<SipUri
   let password: string | undefined;
   const at = text.indexOf('@', i);
   if (at !== -1) {
-    const userinfo = text.slice(i, at);
-    if (!validUserChars(userinfo)) return fail('invalid character in URI user part');
-    const pc = userinfo.indexOf(':');
-    const u = unescape(pc === -1 ? userinfo : userinfo.slice(0, pc));
-    if (u === null || u === '') return fail('invalid URI user part');
-    user = u;
-    if (pc !== -1) {
-      const p = unescape(userinfo.slice(pc + 1));
-      if (p === null) return fail('invalid URI password');
-      password = p;
+    // One scan validates the userinfo (user / password chars: unreserved, user-unreserved, '%' escapes, §25.1)
+    // and tells whether it needs the general path (a password, escapes).
+    let plain = true;
+    for (let k = i; k < at; k++) {
+      const c = text.charCodeAt(k);
+      if (c <= 0x20 || c >= 0x7f || c === 0x40 || c === 0x3c || c === 0x3e || c === 0x22 || c === 0x5b || c === 0x5d) {
+        return fail('invalid character in URI user part');
+      }
+      if (c === 0x3a /* : */ || c === 0x25 /* % */) plain = false;
+    }
+    if (plain) {
+      if (at === i) return fail('invalid URI user part');
+      user = text.slice(i, at);
+    } else {
+      const userinfo = text.slice(i, at);
+      const pc = userinfo.indexOf(':');
+      const u = unescape(pc === -1 ? userinfo : userinfo.slice(0, pc));
+      if (u === null || u === '') return fail('invalid URI user part');
+      user = u;
+      if (pc !== -1) {
+        const p = unescape(userinfo.slice(pc + 1));
+        if (p === null) return fail('invalid URI password');
+        password = p;
+      }
     }
     i = at + 1;
   }
@@ -139,8 +143,40 @@ function parseSipUri(text: string, scheme: string, start: number): Result<SipUri
     if (c === 0x3b || c === 0x3f) break;
     end++;
   }
-  const hp = parseHostPort(text.slice(i, end));
-  if (!hp.ok) return hp;
+  let host: string;
+  let port: number | undefined;
+  if (text.charCodeAt(i) === 0x5b /* [ */) {
+    const hp = parseHostPort(text.slice(i, end));
+    if (!hp.ok) return hp;
+    host = hp.value.host;
+    port = hp.value.port;
+  } else {
+    // hostname / IPv4address [":" port], scanned in place (what parseHostPort does, without its strings).
+    let k = i;
+    let upper = false;
+    for (; k < end; k++) {
+      const c = text.charCodeAt(k);
+      if (c === 0x3a) break;
+      if (c >= 0x41 && c <= 0x5a) upper = true;
+      else if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x5f)) {
+        return fail('invalid host');
+      }
+    }
+    if (k === i) return fail('invalid host');
+    host = upper ? text.slice(i, k).toLowerCase() : text.slice(i, k);
+    if (k < end) {
+      // ":" port = 1*DIGIT, at most 65535
+      let n = 0;
+      if (k + 1 === end) return fail('invalid port');
+      for (let d = k + 1; d < end; d++) {
+        const c = text.charCodeAt(d);
+        if (c < 0x30 || c > 0x39) return fail('invalid port');
+        n = n * 10 + (c - 0x30);
+        if (n > 65535) return fail('invalid port');
+      }
+      port = n;
+    }
+  }
   let params: Params = EMPTY_PARAMS;
   let headers: ReadonlyArray<readonly [string, string]> = NO_HEADERS;
   i = end;
@@ -187,7 +223,7 @@ function parseSipUri(text: string, scheme: string, start: number): Result<SipUri
   }
   if (i !== text.length) return fail('trailing characters in URI');
   // One object literal with every field (absent ones undefined): one hidden class for all parsed URIs.
-  const uri: SipUri = { scheme, user, password, host: hp.value.host, port: hp.value.port, params, headers, raw: text };
+  const uri: SipUri = { scheme, user, password, host, port, params, headers, raw: text };
   return { ok: true, value: uri };
 }
 
