@@ -43,6 +43,8 @@ function pct(x: number): string {
 export class Output {
   /** What each participant's line last said (human mode prints a `~` line only when it changes). */
   private readonly shown = new Map<string, string>();
+  /** The media mode last shown (issue 8: a person sees peer-to-peer and each switch). */
+  private mode: string | undefined;
 
   constructor(
     readonly json: boolean,
@@ -90,7 +92,19 @@ export class Output {
     else this.line(`${what}: ${m.codec} ${m.direction}, ${m.kind === 'audio' ? `mic ${m.mic ? 'on' : 'off'}` : `camera ${m.camera ? 'on' : 'off'}`}`);
   }
 
+  /** `media: peer-to-peer …` / `media: client-server …` when the focus's mode changes (`mode` event in --json). */
+  private showMode(mode: string | undefined): void {
+    if (mode === undefined || mode === this.mode) return;
+    this.mode = mode;
+    if (this.json) {
+      this.event('mode', { mode });
+      return;
+    }
+    this.line(mode === 'p2p' ? 'media: peer-to-peer (directly between the two of you; the server only relays chat and the roster)' : 'media: client-server (through the server)');
+  }
+
   roster(r: RosterChange, first: boolean): void {
+    this.showMode(r.mode);
     if (this.json) {
       this.event('roster', {
         version: r.version,

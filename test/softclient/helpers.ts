@@ -29,7 +29,7 @@ export interface TestServer {
 }
 
 /** A server on 127.0.0.1 with its RTP range; `users` (`name:password` lines) turns on digest auth. */
-export async function startTestServer(rtpPorts: string, users?: string): Promise<TestServer> {
+export async function startTestServer(rtpPorts: string, users?: string, p2p: 'auto' | 'off' = 'off'): Promise<TestServer> {
   let usersFile: string | undefined;
   if (users !== undefined) {
     usersFile = join(mkdtempSync(join(tmpdir(), 'sipmeet-softclient-')), 'users');
@@ -41,6 +41,7 @@ export async function startTestServer(rtpPorts: string, users?: string): Promise
     'http-port': '0',
     'rtp-ports': rtpPorts,
     'log-level': 'silent',
+    p2p,
     ...(usersFile ? { users: usersFile } : {}),
   });
   const server = await startServer(cfg, silentLogger());
