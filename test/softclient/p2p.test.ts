@@ -48,7 +48,8 @@ test('two CLI clients go peer-to-peer: they say so, hear each other, the relay s
     }, 30_000, 'Ann told client-server after peer-to-peer');
     await ben.waitFor((c) => {
       const p2p = c.lines.findIndex((l) => l.startsWith('media: peer-to-peer'));
-      return c.lines.findLastIndex((l) => l.startsWith('media: client-server')) > p2p;
+      const cs = c.lines.map((l, i) => (l.startsWith('media: client-server') ? i : -1));
+      return Math.max(...cs) > p2p;
     }, 15_000, 'Ben told client-server after peer-to-peer');
     const view = await srv.server.focus.get('conf-direct');
     assert.deepEqual(view?.switches.map((s) => s.to), ['p2p', 'cs']);
