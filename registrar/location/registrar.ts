@@ -142,7 +142,7 @@ export class Registrar {
     if (!this.isLocal(ruri.host)) return { status: 404, reason: 'Domain Not Served Here' };
 
     // §10.3 step 2 (as §8.2.2.3): every Require option tag must be supported.
-    const required = req.getAll('require');
+    const required = req.has('require') ? req.getAll('require') : NO_PATH;
     if (required.length > 0) {
       const unsupported = required.filter((t) => !SUPPORTED_OPTIONS.has(t.toLowerCase()));
       if (unsupported.length > 0) return { status: 420, headers: [['Unsupported', unsupported.join(', ')]] };

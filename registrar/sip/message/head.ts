@@ -8,7 +8,7 @@
  */
 
 import { canonicalName, wireName } from './headers.ts';
-import { isToken, isWsp } from './lex.ts';
+import { flat, isToken, isWsp } from './lex.ts';
 import { Header } from './message.ts';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
@@ -152,7 +152,7 @@ export function scanHeaderLines(text: string, pos: number, out: Header[]): strin
           continue;
         }
         canonical = canonicalName(name);
-        if (NAME_CACHE.size < NAME_CACHE_MAX) NAME_CACHE.set(name, canonical);
+        if (NAME_CACHE.size < NAME_CACHE_MAX) NAME_CACHE.set(flat(name), canonical); // flat: never pin the text
       }
       curName = canonical;
       curWire = name.length === 1 ? wireName(canonical) : name;

@@ -7,7 +7,7 @@
  *   present ... if and only if the entire field-value for that header field is defined as a comma-separated
  *   list"). `isListHeader` says which; `splitTopLevelCommas` splits without breaking quoted strings or <URIs>.
  */
-import { trimLws } from './lex.ts';
+import { flat, trimLws } from './lex.ts';
 
 /** RFC 3261 §7.3.3 compact forms, plus those defined by later RFCs (3265, 3515, 3841, 3892, 4028, 4474). */
 const COMPACT: Readonly<Record<string, string>> = {
@@ -35,10 +35,18 @@ const COMPACT: Readonly<Record<string, string>> = {
 
 /** Canonical (lowercase long-form) name for a header name as written: 'Call-ID' → 'call-id', 'i' → 'call-id'. */
 export function canonicalName(name: string): string {
+  // Memoised: the accessors (`get('contact')`, ...) call this with the same few constants on every message.
+  const known = CANONICAL.get(name);
+  if (known !== undefined) return known;
   const lower = name.toLowerCase();
-  if (lower.length === 1) return COMPACT[lower] ?? lower;
-  return lower;
+  const canonical = lower.length === 1 ? (COMPACT[lower] ?? lower) : lower;
+  if (CANONICAL.size < CANONICAL_MAX) CANONICAL.set(flat(name), canonical); // flat: never pin a message's text
+  return canonical;
 }
+
+/** canonicalName() results, bounded (names can come from the wire). */
+const CANONICAL = new Map<string, string>();
+const CANONICAL_MAX = 1024;
 
 /** Headers whose value is defined as a comma-separated list (§7.3.1) — `getAll()` splits these. */
 const LIST_HEADERS: ReadonlySet<string> = new Set([
