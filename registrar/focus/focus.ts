@@ -17,6 +17,7 @@ import type { MediaRelayApi, RelayEvent, StreamStats } from '../../media-relay/a
 import { parseSdp, processAnswer, writeSdp } from '../../sdp/index.ts';
 import type { CancelOutcome, CreateOutcome, FocusApi } from './api.ts';
 import { ChatRelay } from './chat-relay.ts';
+import { scheduleProbe } from './liveness.ts';
 import { CHAT_ACCEPT } from './chat.ts';
 import { DEFAULT_MEETING_ID_PATTERN, FACTORY_USER, freshMeetingId, isMeetingId } from './meeting-id.ts';
 import { type EndReason, Meeting } from './meeting.ts';
@@ -402,28 +403,8 @@ export class Focus implements FocusApi {
     }
   }
 
-  /**
-   * Liveness: an in-dialog OPTIONS every probeIntervalMs; a 408 (no answer, Timer F) or 481 (the phone forgot the
-   * call) means the participant is gone without a BYE: it is removed as if it had hung up. Media silence is caught
-   * sooner by the relay's media timeout.
-   * Deviation: RFC 4028 session timers are not negotiated; this probe does their job for peers that ignore them.
-   */
   private scheduleProbe(meeting: Meeting, p: Participant): void {
-    if (this.o.probeIntervalMs <= 0) return;
-    p.probeTimer = this.o.clock.setTimer(this.o.probeIntervalMs, () => {
-      if (p.state !== 'connected' || !p.dialog || p.dialog.state === 'terminated') return;
-      this.o.dialogs
-        .request(p.dialog, 'OPTIONS')
-        .then((res) => {
-          if (res.status === 408 || res.status === 481) {
-            this.log.info({ meeting: meeting.id, participant: p.id, status: res.status }, 'liveness probe failed: removing participant');
-            this.leave(meeting, p, 'probe-failed');
-          } else {
-            this.scheduleProbe(meeting, p);
-          }
-        })
-        .catch(() => this.leave(meeting, p, 'probe-failed'));
-    });
+    scheduleProbe({ dialogs: this.o.dialogs, clock: this.o.clock, log: this.log, intervalMs: this.o.probeIntervalMs }, meeting, p, (why) => this.leave(meeting, p, why));
   }
 
   private leave(meeting: Meeting, p: Participant, why: string): void {
