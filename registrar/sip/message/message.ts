@@ -67,6 +67,8 @@ export interface MessageInit {
   to?: NameAddr | undefined;
   callId?: string | undefined;
   cseq?: CSeq | undefined;
+  /** A parsed Contact carried over by edit() when the edit leaves Contact alone. */
+  contacts?: Result<ContactList> | undefined;
 }
 
 export abstract class MessageBase {
@@ -93,6 +95,7 @@ export abstract class MessageBase {
     this._to = init.to;
     this._callId = init.callId;
     this._cseq = init.cseq;
+    this._contacts = init.contacts;
   }
 
   get(name: string): string | undefined {
@@ -312,6 +315,8 @@ export abstract class MessageBase {
       to: touched.has('to') ? undefined : this._to,
       callId: touched.has('call-id') ? undefined : this._callId,
       cseq: touched.has('cseq') ? undefined : this._cseq,
+      // The transport stamps every request's top Via (§18.2.1): do not make the registrar parse Contact again.
+      contacts: touched.has('contact') ? undefined : this._contacts,
     };
   }
 }
@@ -363,6 +368,7 @@ export class Request extends MessageBase implements SipRequest {
       to: init.to,
       callId: init.callId,
       cseq: init.cseq,
+      contacts: init.contacts,
       method: this.method,
       uri,
       maxForwards: touchedMf ? undefined : this._maxForwards,
@@ -392,6 +398,7 @@ export class Response extends MessageBase implements SipResponse {
       to: init.to,
       callId: init.callId,
       cseq: init.cseq,
+      contacts: init.contacts,
       status: this.status,
       reason: this.reason,
     });
