@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UdpPeer, uniq } from '../helpers/udp-peer.ts';
+import { UdpPeer } from '../helpers/udp-peer.ts';
 
 const BIN = fileURLToPath(new URL('../../registrar/cli/sipmeet.js', import.meta.url));
 
@@ -44,20 +44,7 @@ test('sipmeet server starts, prints how to dial in, answers OPTIONS, and exits 0
   assert.match(p.out(), /dial a meeting: +sip:conf-42@127\.0\.0\.1:\d+/);
   const port = Number(m[1]);
   const peer = await UdpPeer.open();
-  const id = uniq('cli');
-  peer.send(
-    `OPTIONS sip:127.0.0.1:${port} SIP/2.0
-Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bK${uniq()}
-Max-Forwards: 70
-From: <sip:t@127.0.0.1>;tag=${uniq()}
-To: <sip:127.0.0.1>
-Call-ID: ${id}
-CSeq: 1 OPTIONS
-Content-Length: 0
-
-`,
-    port,
-  );
+  const id = peer.options(port);
   await peer.response(id, 200);
   peer.close();
   p.child.kill('SIGTERM');

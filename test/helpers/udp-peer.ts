@@ -75,6 +75,21 @@ export class UdpPeer {
     return this.waitFor((m) => m.kind === 'request' && m.method === method && pred(m), ms, `${method} request`) as Promise<SipRequest>;
   }
 
+  /**
+   * Send an OPTIONS to the server at `port` (the "are you alive?" request of many tests); returns its Call-ID.
+   * `cseqMethod` other than OPTIONS makes it malformed on purpose (RFC 4475 mismatch01).
+   */
+  options(port: number, cseqMethod = 'OPTIONS'): string {
+    const callId = uniq('opt');
+    this.send(
+      `OPTIONS sip:127.0.0.1:${port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${this.port};branch=z9hG4bK${uniq()}\r\n` +
+        `Max-Forwards: 70\r\nFrom: <sip:tester@127.0.0.1>;tag=${uniq()}\r\nTo: <sip:127.0.0.1>\r\nCall-ID: ${callId}\r\n` +
+        `CSeq: 1 ${cseqMethod}\r\nContent-Length: 0\r\n\r\n`,
+      port,
+    );
+    return callId;
+  }
+
   close(): void {
     this.socket.close();
   }

@@ -75,20 +75,7 @@ test('REGISTER is answered 200 with the binding and its expiry; OPTIONS gets 200
   assert.equal(contacts.value.contacts[0]!.uri.port, alice.port);
   assert.equal(contacts.value.contacts[0]!.params.get('expires'), '600');
 
-  const oid = uniq('opt');
-  bob.send(
-    `OPTIONS sip:127.0.0.1:${port} SIP/2.0
-Via: SIP/2.0/UDP 127.0.0.1:${bob.port};branch=z9hG4bK${uniq()}
-Max-Forwards: 70
-From: <sip:bob@127.0.0.1>;tag=${uniq()}
-To: <sip:127.0.0.1:${port}>
-Call-ID: ${oid}
-CSeq: 1 OPTIONS
-Content-Length: 0
-
-`,
-    port,
-  );
+  const oid = bob.options(port);
   const ok = await bob.response(oid, 200);
   assert.match(ok.get('allow') ?? '', /INVITE/);
   assert.match(ok.get('allow') ?? '', /MESSAGE/);
@@ -196,36 +183,10 @@ hi`,
 test('garbage and a broken request never stop the server: 400 names the problem, the next OPTIONS is answered', async () => {
   bob.send(Buffer.from([0, 1, 2, 3, 255, 254, 13, 10, 13, 10]), port);
   bob.send('this is not SIP\r\n\r\n', port);
-  const bad = uniq('bad');
-  bob.send(
-    `OPTIONS sip:127.0.0.1:${port} SIP/2.0
-Via: SIP/2.0/UDP 127.0.0.1:${bob.port};branch=z9hG4bK${uniq()}
-Max-Forwards: 70
-From: <sip:bob@127.0.0.1>;tag=${uniq()}
-To: <sip:127.0.0.1>
-Call-ID: ${bad}
-CSeq: 1 INVITE
-Content-Length: 0
-
-`,
-    port,
-  );
+  const bad = bob.options(port, 'INVITE');
   const r400 = await bob.response(bad, 400);
   assert.match(r400.reason, /CSeq/i);
-  const good = uniq('good');
-  bob.send(
-    `OPTIONS sip:127.0.0.1:${port} SIP/2.0
-Via: SIP/2.0/UDP 127.0.0.1:${bob.port};branch=z9hG4bK${uniq()}
-Max-Forwards: 70
-From: <sip:bob@127.0.0.1>;tag=${uniq()}
-To: <sip:127.0.0.1>
-Call-ID: ${good}
-CSeq: 1 OPTIONS
-Content-Length: 0
-
-`,
-    port,
-  );
+  const good = bob.options(port);
   await bob.response(good, 200);
 });
 

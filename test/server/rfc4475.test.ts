@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { testServer } from './harness.ts';
-import { UdpPeer, uniq } from '../helpers/udp-peer.ts';
+import { UdpPeer } from '../helpers/udp-peer.ts';
 import type { RunningServer } from '../../registrar/server/server.ts';
 
 /** A response seen on the wire. Some echo the malformed header they complain about, so they are read leniently. */
@@ -101,19 +101,6 @@ test('one server takes all 49 torture messages in a row and still answers', asyn
   const server = await tracedServer();
   t.after(() => server.close());
   for (const m of manifest) peer.send(readFileSync(`${dir}${m.tag}.sip`), server.sipPort);
-  const id = uniq('alive');
-  peer.send(
-    `OPTIONS sip:127.0.0.1:${server.sipPort} SIP/2.0
-Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bK${uniq()}
-Max-Forwards: 70
-From: <sip:t@127.0.0.1>;tag=${uniq()}
-To: <sip:127.0.0.1>
-Call-ID: ${id}
-CSeq: 1 OPTIONS
-Content-Length: 0
-
-`,
-    server.sipPort,
-  );
+  const id = peer.options(server.sipPort);
   await peer.response(id, 200);
 });
