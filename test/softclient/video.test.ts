@@ -18,13 +18,20 @@ before(async () => {
 });
 after(() => srv.close());
 
-type Figures = { framesReceived: number };
+type Figures = { framesReceived: number; label?: string };
 
 /** Video frames received, by the latest stats event: the main line plus every live publisher line. */
 function framesIn(c: Cli): number {
   const stats = c.events.filter((e) => e.event === 'stats');
   const last = stats[stats.length - 1] as (CliEvent & { video?: Figures; videoStreams?: Figures[] }) | undefined;
   return (last?.video?.framesReceived ?? 0) + (last?.videoStreams ?? []).reduce((n, v) => n + v.framesReceived, 0);
+}
+
+/** Video frames received on the line labelled `label` (a publisher's own line, written to `<label>.ivf`). */
+function framesOn(c: Cli, label: string): number {
+  const stats = c.events.filter((e) => e.event === 'stats');
+  const last = stats[stats.length - 1] as (CliEvent & { video?: Figures; videoStreams?: Figures[] }) | undefined;
+  return [last?.video, ...(last?.videoStreams ?? [])].filter((v) => v?.label === label).reduce((n, v) => n + v!.framesReceived, 0);
 }
 
 async function ffprobe(path: string): Promise<{ codec: string; width: number; height: number; frames: number }> {
@@ -46,6 +53,9 @@ test('testsrc video reaches two others as IVF files ffprobe reads; /cam off stop
     for (const c of [wen, xan]) await c.waitFor((x) => framesIn(x) >= 15, 30_000, 'video frames at a receiver');
     const line = await wen.waitEvent('media', (e) => e.kind === 'video' && typeof e.label === 'string' && e.direction === 'recvonly');
     const label = line.label as string;
+    // The file checked below holds what came on Vic's own line, not the main line (which also carries Vic as the
+    // active speaker): wait for enough on that line at both receivers before the camera goes off.
+    for (const c of [wen, xan]) await c.waitFor((x) => framesOn(x, label) >= 15, 30_000, `frames on line ${label}`);
     const roster = await wen.waitEvent('roster', (e) => (e.participants as Array<{ name: string }>).some((p) => p.name === 'Vic'));
     const vicInRoster = (roster.participants as Array<{ name: string; media: Array<{ id: string; type: string }> }>).find((p) => p.name === 'Vic')!;
     assert.ok(vicInRoster.media.some((m) => m.type === 'video' && m.id.startsWith(`${label}-`)), `the line's label ${label} is Vic's roster id`);
@@ -66,6 +76,8 @@ test('testsrc video reaches two others as IVF files ffprobe reads; /cam off stop
     vic.send('/cam on');
     await vic.waitFor((c) => c.events.filter((e) => e.event === 'media' && e.kind === 'video' && e.direction === 'sendrecv' && e.camera === true).length >= 2, 15_000, 'camera on again');
     await wen.waitFor((x) => framesIn(x) >= stopped + 10, 20_000, 'video again after /cam on');
+    // The closed line left Wen's stats at 'rejected': what counts on `label` now is the new line (`<label>-2.ivf`).
+    await wen.waitFor((x) => framesOn(x, label) >= 15, 20_000, `frames on the new line ${label}`);
 
     for (const c of [vic, wen, xan]) c.send('/leave');
     for (const c of [vic, wen, xan]) assert.equal((await c.waitExit()).code, 0);
