@@ -6,7 +6,8 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ClientError } from '../errors.ts';
 import { type AudioSourceSpec, parseAudioIn } from '../media/audio-source.ts';
-import { parseVideoIn, type VideoSourceSpec } from '../media/ffmpeg-video-source.ts';
+import { type AudioSinkSpec, parseAudioOut } from '../media/audio-output.ts';
+import { parseVideoCodec, parseVideoIn, type VideoCodecName, type VideoSourceSpec } from '../media/ffmpeg-video-source.ts';
 
 export interface HostPort {
   readonly host: string;
@@ -23,9 +24,11 @@ export interface JoinSettings extends Identity {
   readonly target: string;
   readonly server: HostPort;
   readonly audioIn: AudioSourceSpec;
-  /** A WAV path, or undefined for none. */
-  readonly audioOut: string | undefined;
+  /** A WAV file, an ALSA device or none. */
+  readonly audioOut: AudioSinkSpec;
   readonly videoIn: VideoSourceSpec;
+  /** `--video-codec`: the camera codec offered first (default vp8). */
+  readonly videoCodec: VideoCodecName;
   readonly videoOut: string | undefined;
   /** Seconds, or undefined: until /leave, Ctrl-C or the meeting's end. */
   readonly durationS: number | undefined;
@@ -71,6 +74,7 @@ const mediaOptions = {
   'audio-out': { type: 'string' },
   'video-in': { type: 'string' },
   'video-out': { type: 'string' },
+  'video-codec': { type: 'string' },
   duration: { type: 'string' },
   mic: { type: 'string' },
   'stats-interval': { type: 'string' },
@@ -173,20 +177,23 @@ export function parseJoin(argv: string[], creating: boolean): JoinSettings {
   }
   const audioIn = parseAudioIn((values['audio-in'] as string | undefined) ?? 'none');
   if (!audioIn.ok) throw usage(audioIn.error);
-  const audioOutText = (values['audio-out'] as string | undefined) ?? 'none';
-  if (audioOutText === 'device') throw usage('--audio-out device is not supported yet (use a WAV file or none)');
+  const audioOut = parseAudioOut((values['audio-out'] as string | undefined) ?? 'none');
+  if (!audioOut.ok) throw usage(audioOut.error);
   const mic = values.mic as string | undefined;
   if (mic !== undefined && mic !== 'on' && mic !== 'off') throw usage(`--mic: expected on or off, got "${mic}"`);
   const videoIn = parseVideoIn((values['video-in'] as string | undefined) ?? 'none');
   if (!videoIn.ok) throw usage(videoIn.error);
+  const videoCodec = parseVideoCodec((values['video-codec'] as string | undefined) ?? 'vp8');
+  if (!videoCodec.ok) throw usage(videoCodec.error);
   const videoOutText = (values['video-out'] as string | undefined) ?? 'none';
   return {
     ...identity(values, server),
     target,
     server,
     audioIn: audioIn.value,
-    audioOut: audioOutText === 'none' ? undefined : audioOutText,
+    audioOut: audioOut.value,
     videoIn: videoIn.value,
+    videoCodec: videoCodec.value,
     videoOut: videoOutText === 'none' ? undefined : videoOutText,
     durationS: seconds(values.duration as string | undefined, '--duration'),
     json: values.json === true,

@@ -22,7 +22,8 @@ export const CLIENT_USAGE = `
             --server HOST:PORT  SIP server (default: the meeting URI's host and port)
             --name NAME         display name; --user AOR --password P to register and authenticate
             --audio-in tone:HZ|FILE.wav|none   --audio-out FILE.wav|none   --mic on|off
-            --video-in testsrc|FILE|none (VP8 via ffmpeg)   --video-out DIR|none (IVF per stream)
+            --video-in testsrc|FILE|device[:/dev/videoN]|none (ffmpeg; device: v4l2, default /dev/video0)
+            --video-codec vp8|h264  camera codec offered first (default vp8)   --video-out DIR|none (a file per stream)
             --duration S        leave after S seconds   --json  one JSON event per line
             --stats-interval S  media status every S seconds (default 5)   --log-level LEVEL (stderr)
             stdin: a line is chat; /mic on|off, /cam on|off, /who, /leave, /end (host), /help

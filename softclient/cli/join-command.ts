@@ -12,7 +12,7 @@ import type { MeetingCall } from '../call.ts';
 import { SoftClient } from '../client.ts';
 import { ClientError } from '../errors.ts';
 import { type AudioSource, openAudioSource } from '../media/audio-source.ts';
-import { FfmpegVideoSource } from '../media/ffmpeg-video-source.ts';
+import { FfmpegVideoSource, probeVideoDevice } from '../media/ffmpeg-video-source.ts';
 import { MULTI_VIDEO_FEATURE } from '../media/call-media.ts';
 import { WavWriter } from '../media/wav.ts';
 import { OUTPUT_RATE } from '../media/audio-stream.ts';
@@ -37,6 +37,13 @@ export function cliLogger(level: string): Logger {
 export async function runJoin(s: JoinSettings, out: Output): Promise<number> {
   const logger = cliLogger(s.logLevel);
   if (s.videoIn.kind === 'file' && !existsSync(s.videoIn.path)) throw new ClientError('usage', `--video-in ${s.videoIn.path}: no such file`);
+  if (s.videoIn.kind === 'device') {
+    // No camera: say so before joining, rather than join and have ffmpeg die.
+    const dev = s.videoIn.path;
+    if (!existsSync(dev)) throw new ClientError('usage', `--video-in device:${dev}: no camera (no such device)`);
+    const probe = await probeVideoDevice(dev);
+    if (!probe.ok) throw new ClientError('usage', `--video-in device:${dev}: ${probe.error}`);
+  }
   if (s.videoOut !== undefined) {
     try {
       mkdirSync(s.videoOut, { recursive: true });
@@ -44,7 +51,7 @@ export async function runJoin(s: JoinSettings, out: Output): Promise<number> {
       throw new ClientError('usage', `--video-out ${s.videoOut}: ${(e as Error).message}`);
     }
   }
-  const camera = s.videoIn.kind === 'none' ? undefined : new FfmpegVideoSource(s.videoIn, logger);
+  const camera = s.videoIn.kind === 'none' ? undefined : new FfmpegVideoSource(s.videoIn, logger, { preferred: s.videoCodec });
   const wantsVideo = camera !== undefined || s.videoOut !== undefined;
   const src = openAudioSource(s.audioIn);
   if (!src.ok) throw new ClientError('usage', src.error);

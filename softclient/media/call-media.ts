@@ -14,10 +14,10 @@
 import type { Logger } from '../../registrar/log.ts';
 import type { Clock } from '../../registrar/sip/clock.ts';
 import { type AcceptedMedia, type CodecSpec, type Direction, type MediaDescription, OPUS, PCMA, PCMU, TELEPHONE_EVENT, VP8 } from '../../sdp/index.ts';
-import { H264_RECEIVE_CODECS } from './h264-codecs.ts';
+import { H264_RECEIVE_CODECS, H264_SEND_CODEC } from './h264-codecs.ts';
 import type { AudioSource } from './audio-source.ts';
 import { type AudioSink, type AudioStats, AudioStream } from './audio-stream.ts';
-import type { FfmpegVideoSource } from './ffmpeg-video-source.ts';
+import type { FfmpegVideoSource, VideoCodecName } from './ffmpeg-video-source.ts';
 import type { AddedLineHandler, MediaLine } from './media-session.ts';
 import { bindUdpPair } from './udp-pair.ts';
 import { type VideoStats, VideoStream } from './video-stream.ts';
@@ -26,8 +26,19 @@ import { type VideoStats, VideoStream } from './video-stream.ts';
 export const MULTI_VIDEO_FEATURE = '+sipmeet.video-streams';
 /** What we offer for audio, in order (Linphone's order; RFC 7587 Opus first). */
 export const AUDIO_CODECS: readonly CodecSpec[] = [OPUS, PCMU, PCMA, TELEPHONE_EVENT];
-/** What we offer for video (RFC 7741 VP8, with NACK/PLI/FIR feedback); H.264 not yet. */
-export const VIDEO_CODECS: readonly CodecSpec[] = [VP8];
+/**
+ * What the camera line offers, in order (RFC 7741 VP8, RFC 6184 H.264 Constrained Baseline mode 1; each with
+ * NACK/PLI/FIR feedback). The focus answers the offerer's first codec it supports (RFC 3264 §6.1), so the order
+ * is the person's preference (`--video-codec`); an offer we answer picks by its own order.
+ */
+export const VIDEO_CODECS: readonly CodecSpec[] = [VP8, H264_SEND_CODEC];
+/** The same with H.264 first (`--video-codec h264`). */
+export const VIDEO_CODECS_H264_FIRST: readonly CodecSpec[] = [H264_SEND_CODEC, VP8];
+
+/** The camera line's offer for a preference. */
+export function videoCodecs(preferred: VideoCodecName): readonly CodecSpec[] {
+  return preferred === 'h264' ? VIDEO_CODECS_H264_FIRST : VIDEO_CODECS;
+}
 /** What a receive-only publisher line accepts: VP8 and H.264 (RFC 6184, modes 1 and 0), in the offer's order. */
 export const RECEIVE_VIDEO_CODECS: readonly CodecSpec[] = [VP8, ...H264_RECEIVE_CODECS];
 
@@ -125,7 +136,7 @@ export async function ownMedia(o: OwnMediaOptions): Promise<CallMedia> {
     videoLine = {
       kind: 'video',
       port: vpair.rtpPort,
-      codecs: VIDEO_CODECS,
+      codecs: videoCodecs(o.video.source?.preferred ?? 'vp8'),
       direction: v.hasCamera ? 'sendrecv' : 'recvonly',
       configure: (m, remote) => {
         v.configure(m, remote);

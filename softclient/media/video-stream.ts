@@ -1,29 +1,34 @@
 /**
  * The client's video line: one RTP session (RFC 3550) on its own UDP pair.
  *
- *   ffmpeg VP8 RTP (loopback) ─▶ re-stamp SSRC/seq/ts/PT ─▶ focus            (camera on: sendrecv)
+ *   ffmpeg VP8 / H.264 RTP (loopback) ─▶ re-stamp SSRC/seq/ts/PT ─▶ focus      (camera on: sendrecv)
  *   focus ─▶ RTP ─▶ Vp8Depacketizer ─▶ IVF file `<dir>/<label>.ivf` (ffprobe reads it)
  *   focus ─▶ RTP ─▶ H264Depacketizer ─▶ Annex B file `<dir>/<label>.h264` (a line that accepts H.264, RFC 6184)
+ *
+ * The camera sends the negotiated codec (RFC 3264 §7: the offerer sends the answer's first format; §6.1: the
+ * answerer the first of the offer's it accepts): VP8 (RFC 7741) or H.264 (RFC 6184 packetization-mode 1, the
+ * negotiated profile and level). A re-negotiation to the other codec restarts ffmpeg with the other encoder; the
+ * timestamps continue (RFC 3550 §5.1) and the new run starts with a key frame.
  *
  * Keyframes (RFC 4585 §6.3.1 PLI): asked for when the received stream starts without one or breaks (a loss), at most
  * once per PLI_INTERVAL_MS. RTCP SR/RR on the §6.3 schedule through media-relay's RtcpSession.
  *
- * Deviation: we send VP8 only (RFC 7741; ffmpeg's camera); H.264 is received (and depacketized by the PT's codec in
- * the negotiated list) but not sent. The focus answers one video line ('main': the active
- * speaker's camera, RFC 3550 §7.2 rewritten into one stream), so there is one received stream per video line, named
- * by its SDP a=label when the focus gives one, else `main`.
+ * The focus answers one video line ('main': the active speaker's camera, RFC 3550 §7.2 rewritten into one
+ * stream), so there is one received stream per video line, named by its SDP a=label when the focus gives one,
+ * else `main`.
  */
 import { join } from 'node:path';
 import type { Logger } from '../../registrar/log.ts';
 import type { Clock } from '../../registrar/sip/clock.ts';
-import type { AcceptedMedia, MediaDescription } from '../../sdp/index.ts';
+import type { AcceptedMedia, MediaDescription, NegotiatedCodec } from '../../sdp/index.ts';
 import { writePli } from '../../media-relay/rtcp/feedback.ts';
 import { isRtcp } from '../../media-relay/rtcp/header.ts';
 import { parseRtcp } from '../../media-relay/rtcp/packet.ts';
 import { RtcpSession } from '../../media-relay/rtcp/session.ts';
 import { OutboundStream, randomSsrc } from '../../media-relay/rtp/outbound.ts';
 import { parseRtp, rewriteRtp, type RtpPacket } from '../../media-relay/rtp/packet.ts';
-import type { FfmpegVideoSource } from './ffmpeg-video-source.ts';
+import { type FfmpegVideoSource, sameEncoding, type VideoEncoding } from './ffmpeg-video-source.ts';
+import { h264EncoderSettings } from './h264-codecs.ts';
 import { IvfWriter } from './ivf-writer.ts';
 import type { UdpPair } from './udp-pair.ts';
 import { rtcpForLine } from './rtcp-link.ts';
@@ -33,6 +38,19 @@ import { H264Depacketizer, parseSpropParameterSets } from './h264-depacketizer.t
 
 const PLI_INTERVAL_MS = 1000;
 const CLOCK_RATE = 90000;
+
+/**
+ * What ffmpeg must encode for the negotiated codec, or undefined when it cannot. H.264: RFC 6184 §8.2.2, the
+ * configuration both sides agreed — the other side's fmtp (the answer's when we offered, the offer's when we
+ * answered), whose level is what it decodes.
+ */
+export function encodingFor(codec: NegotiatedCodec): VideoEncoding | undefined {
+  const encoding = codec.encoding.toUpperCase();
+  if (encoding === 'VP8') return { codec: 'vp8' };
+  if (encoding !== 'H264') return undefined;
+  const h264 = h264EncoderSettings(codec.remoteFmtp ?? codec.localFmtp);
+  return h264 ? { codec: 'h264', ...h264 } : undefined;
+}
 
 export interface VideoStreamOptions {
   readonly pair: UdpPair;
@@ -81,6 +99,8 @@ export class VideoStream {
   private remoteSsrc: number | undefined;
   private label = 'main';
   private lastPliAt = -Infinity;
+  /** A negotiated codec the camera cannot encode (told once). */
+  private unsendable: NegotiatedCodec | undefined;
   /** Per ffmpeg run: its first timestamp and where our timeline stood then. */
   private mapping: { run: number; firstTs: number; base: number } | undefined;
   private lastSent: { ts: number; at: number } | undefined;
@@ -133,17 +153,24 @@ export class VideoStream {
   private syncCamera(): void {
     const src = this.o.source;
     if (!src || this.closed) return;
-    if (this.sending && !src.running) {
-      src.start((p, run) => this.forward(p, run), (why) => this.o.onSourceError?.(why)).catch((e: Error) => this.o.onSourceError?.(e.message));
-    } else if (!this.sending && src.running) {
+    const want = this.sending && this.media ? encodingFor(this.media.codec) : undefined;
+    if (this.sending && this.media && !want && this.unsendable !== this.media.codec) {
+      this.unsendable = this.media.codec;
+      this.o.onSourceError?.(`the camera cannot send ${this.media.codec.encoding} ${this.media.codec.remoteFmtp ?? ''}`.trim());
+    }
+    if (src.running && !sameEncoding(src.encoding, want)) {
+      if (want) this.log.info({ from: src.encoding?.codec, to: want.codec }, 'video codec changed: restarting the camera');
       src.stop();
+    }
+    if (want && !src.running) {
+      src.start(want, (p, run) => this.forward(p, run), (why) => this.o.onSourceError?.(why)).catch((e: Error) => this.o.onSourceError?.(e.message));
     }
   }
 
   /** One packet from ffmpeg: our SSRC, our sequence, a timestamp continuing our timeline, the negotiated PT. */
   private forward(p: RtpPacket, run: number): void {
     const media = this.media;
-    if (!media || !this.sending || this.closed) return;
+    if (!media || !this.sending || this.closed || run !== this.o.source?.runs) return;
     const now = this.o.clock.now();
     if (!this.mapping || this.mapping.run !== run) {
       // A new ffmpeg run restarts its clock: continue ours from where it was, plus the time since (§5.1).
