@@ -94,10 +94,13 @@ export class Endpoint {
   rtcpIn = 0;
   rtcpOut = 0;
   readonly dropped: Record<string, number> = {};
-  lastPacketWallMs: number | undefined;
+  /** Monotonic time of the last accepted packet (the wall-clock form is derived when stats are read, not per packet). */
+  private lastPacketMs: number | undefined;
 
   private rtpLatch: Address | undefined;
   private rtcpLatch: Address | undefined;
+  /** The SDP's RTP address (where RTP goes before latching), kept as one object: no allocation per packet sent. */
+  private sdpRtp: Address | undefined;
   /** PT → negotiated codec (RFC 3551 §6: PT numbers are per leg). */
   private codecByPt: Array<CodecSpec | undefined> = new Array(128);
   private lastActivityMs: number;
@@ -196,6 +199,7 @@ export class Endpoint {
     const prev = this.remote;
     const moved = prev === undefined || prev.address !== remote.address || prev.rtpPort !== remote.rtpPort || prev.rtcpPort !== remote.rtcpPort;
     this.remote = remote;
+    this.sdpRtp = { address: remote.address, port: remote.rtpPort };
     this.codecByPt = table;
     this.direction = remote.direction;
     this.outbound.clockRate = remote.codecs[0]!.clockRate;
@@ -278,11 +282,16 @@ export class Endpoint {
 
   private noteActivity(now: number): void {
     this.lastActivityMs = now;
-    this.lastPacketWallMs = this.clock.wallNow();
+    this.lastPacketMs = now;
     if (this.timedOut) {
       this.timedOut = false;
       if (this.publishes && this.timeoutTimer === undefined) this.armTimeout(this.mediaTimeoutMs);
     }
+  }
+
+  /** Wall-clock time (ms since the epoch) of the last accepted packet. */
+  get lastPacketWallMs(): number | undefined {
+    return this.lastPacketMs === undefined ? undefined : this.clock.wallNow() - (this.clock.now() - this.lastPacketMs);
   }
 
   // ── media timeout ────────────────────────────────────────────────────────────────────────────────────────────
@@ -313,15 +322,13 @@ export class Endpoint {
 
   /** Where RTP goes: the latched source, else the SDP address (before the first packet). */
   rtpDestination(): Address | undefined {
-    if (this.rtpLatch) return this.rtpLatch;
-    if (!this.remote) return undefined;
-    return { address: this.remote.address, port: this.remote.rtpPort };
+    return this.rtpLatch ?? this.sdpRtp;
   }
 
   /** Send RTP to the participant if it takes media from us. Returns whether it went out. */
   sendRtp(buf: Uint8Array, payloadOctets: number, timestamp: number, nowMs: number): boolean {
     if (this.closed || !this.participantReceives) return false;
-    const to = this.rtpLatch ?? { address: this.remote!.address, port: this.remote!.rtpPort };
+    const to = (this.rtpLatch ?? this.sdpRtp)!;
     this.ports.rtp.send(buf, to.port, to.address);
     this.packetsOut++;
     this.bytesOut += buf.length;
@@ -374,7 +381,7 @@ export class Endpoint {
       ...(this.rtcp.remoteReception === undefined ? {} : { remoteReception: this.rtcp.remoteReception }),
       ...(this.rtcp.lastReportAt === undefined ? {} : { lastReportAt: this.rtcp.lastReportAt }),
       peerReportBlocks: this.rtcp.foreignBlocks,
-      ...(this.lastPacketWallMs === undefined ? {} : { lastPacketAt: this.lastPacketWallMs }),
+      ...(this.lastPacketMs === undefined ? {} : { lastPacketAt: this.lastPacketWallMs }),
       ...(this.rtpLatch === undefined ? {} : { latchedTo: this.rtpLatch }),
     };
     return s;

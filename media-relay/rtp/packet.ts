@@ -55,9 +55,20 @@ export type RtpParseError =
 
 /**
  * A parsed RTP packet: a light view over the datagram (no copy). `payload` and `csrcs` are computed when read.
- * Satisfies the audio contract's `RtpIn`.
+ * Satisfies the audio contract's `RtpIn`. It is also its own successful parse result (`ok: true`, `packet` = itself),
+ * so a parse allocates one object, not two (the video hot path parses every forwarded packet).
  */
 export class RtpPacket implements RtpIn {
+  /** Discriminant of RtpParseResult: a packet is a successful parse. */
+  get ok(): true {
+    return true;
+  }
+
+  /** RtpParseResult's success form: the packet itself. */
+  get packet(): RtpPacket {
+    return this;
+  }
+
   constructor(
     readonly buffer: Uint8Array,
     readonly padding: boolean,
@@ -111,7 +122,7 @@ export class RtpPacket implements RtpIn {
   }
 }
 
-export type RtpParseResult = { readonly ok: true; readonly packet: RtpPacket } | { readonly ok: false; readonly reason: RtpParseError };
+export type RtpParseResult = RtpPacket | { readonly ok: false; readonly reason: RtpParseError };
 
 const TOO_SHORT: RtpParseResult = { ok: false, reason: 'too-short' };
 const BAD_VERSION: RtpParseResult = { ok: false, reason: 'bad-version' };
@@ -147,7 +158,7 @@ export function parseRtp(buf: Uint8Array): RtpParseResult {
     paddingLength = buf[len - 1]!;
     if (paddingLength === 0 || offset + paddingLength > len) return BAD_PADDING;
   }
-  const packet = new RtpPacket(
+  return new RtpPacket(
     buf,
     padding,
     (b1 & MARKER_MASK) !== 0,
@@ -161,7 +172,6 @@ export function parseRtp(buf: Uint8Array): RtpParseResult {
     len - offset - paddingLength,
     paddingLength,
   );
-  return { ok: true, packet };
 }
 
 function readU32(buf: Uint8Array, o: number): number {
