@@ -11,11 +11,11 @@ import { systemClock } from '../../registrar/sip/clock.ts';
 import type { MeetingCall } from '../call.ts';
 import { SoftClient } from '../client.ts';
 import { ClientError } from '../errors.ts';
-import { type AudioSource, openAudioSource } from '../media/audio-source.ts';
+import { type AudioSource, openAudioInput } from '../media/audio-source.ts';
+import { openAudioOutput } from '../media/audio-output.ts';
 import { FfmpegVideoSource, probeVideoDevice } from '../media/ffmpeg-video-source.ts';
 import { MULTI_VIDEO_FEATURE } from '../media/call-media.ts';
-import { WavWriter } from '../media/wav.ts';
-import { OUTPUT_RATE } from '../media/audio-stream.ts';
+import type { AudioSink } from '../media/audio-stream.ts';
 import type { JoinSettings } from './args.ts';
 import { Output } from './output.ts';
 
@@ -53,10 +53,11 @@ export async function runJoin(s: JoinSettings, out: Output): Promise<number> {
   }
   const camera = s.videoIn.kind === 'none' ? undefined : new FfmpegVideoSource(s.videoIn, logger, { preferred: s.videoCodec });
   const wantsVideo = camera !== undefined || s.videoOut !== undefined;
-  const src = openAudioSource(s.audioIn);
-  if (!src.ok) throw new ClientError('usage', src.error);
+  // A device is opened (and a dead one reported) before the call is placed.
+  const src = await openAudioInput(s.audioIn, { clock: systemClock, logger });
+  if (!src.ok) throw new ClientError(s.audioIn.kind === 'device' ? 'failed' : 'usage', src.error);
   const source: AudioSource = src.value;
-  let sink: WavWriter | undefined;
+  let sink: AudioSink | undefined;
   const client = new SoftClient({
     server: s.server,
     aor: s.aor,
@@ -70,13 +71,9 @@ export async function runJoin(s: JoinSettings, out: Output): Promise<number> {
   try {
     await client.start();
     if (s.auth) await client.register();
-    if (s.audioOut !== undefined) {
-      try {
-        sink = new WavWriter(s.audioOut, OUTPUT_RATE);
-      } catch (e) {
-        throw new ClientError('usage', `--audio-out ${s.audioOut}: ${(e as Error).message}`);
-      }
-    }
+    const opened = await openAudioOutput(s.audioOut, { clock: systemClock, logger });
+    if (!opened.ok) throw new ClientError(s.audioOut.kind === 'device' ? 'failed' : 'usage', opened.error);
+    sink = opened.value;
     call = await client.prepare(s.target, {
       audioIn: source,
       ...(sink ? { audioOut: sink } : {}),

@@ -1,8 +1,12 @@
 /**
- * What the client sends as its microphone: `tone:HZ` (a sine), a WAV file (looped), or `none` (silence).
- * Sources are pulled one 20 ms frame at a time, at the negotiated codec's PCM rate.
+ * What the client sends as its microphone: `tone:HZ` (a sine), a WAV file (looped), `device[:NAME]` (an ALSA
+ * capture device through ffmpeg, alsa-capture.ts) or `none` (silence).
+ * Sources are pulled one 20 ms frame at a time, at the negotiated codec's PCM rate; none of them ever blocks.
  */
+import type { Logger } from '../../registrar/log.ts';
+import type { Clock } from '../../registrar/sip/clock.ts';
 import { Resampler } from '../../media-relay/audio/resample.ts';
+import { AlsaCaptureSource } from './alsa-capture.ts';
 import { readWavFile } from './wav.ts';
 
 export interface AudioSource {
@@ -13,11 +17,27 @@ export interface AudioSource {
   close(): void;
 }
 
-export type AudioSourceSpec = { readonly kind: 'tone'; readonly hz: number } | { readonly kind: 'file'; readonly path: string } | { readonly kind: 'none' };
+export type AudioSourceSpec =
+  | { readonly kind: 'tone'; readonly hz: number }
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'device'; readonly device: string }
+  | { readonly kind: 'none' };
+
+/** The ALSA PCM used by `device` without a name. */
+export const DEFAULT_ALSA_DEVICE = 'default';
+
+/** `device` → the default ALSA PCM, `device:NAME` → NAME (`device:plughw:1,0` keeps everything after the first colon). */
+export function parseDeviceName(text: string, flag: string): SpecResult<string> | undefined {
+  if (text === 'device') return { ok: true, value: DEFAULT_ALSA_DEVICE };
+  if (!text.startsWith('device:')) return undefined;
+  const name = text.slice('device:'.length);
+  if (!/^[^\s'"]+$/.test(name)) return { ok: false, error: `${flag} device:NAME: expected an ALSA PCM name like default or plughw:1,0, got "${name}"` };
+  return { ok: true, value: name };
+}
 
 export type SpecResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
-/** `tone:HZ | FILE.wav | none` from the command line. */
+/** `tone:HZ | FILE.wav | device[:NAME] | none` from the command line. */
 export function parseAudioIn(text: string): SpecResult<AudioSourceSpec> {
   if (text === 'none') return { ok: true, value: { kind: 'none' } };
   const tone = /^tone:(\d+(?:\.\d+)?)$/.exec(text);
@@ -26,7 +46,8 @@ export function parseAudioIn(text: string): SpecResult<AudioSourceSpec> {
     if (!(hz > 0 && hz < 24000)) return { ok: false, error: `--audio-in tone frequency must be between 0 and 24000 Hz, got ${tone[1]}` };
     return { ok: true, value: { kind: 'tone', hz } };
   }
-  if (text === 'device') return { ok: false, error: '--audio-in device is not supported yet (use tone:HZ, a WAV file or none)' };
+  const device = parseDeviceName(text, '--audio-in');
+  if (device) return device.ok ? { ok: true, value: { kind: 'device', device: device.value } } : device;
   if (text.startsWith('tone')) return { ok: false, error: `--audio-in: expected tone:HZ, got "${text}"` };
   return { ok: true, value: { kind: 'file', path: text } };
 }
@@ -120,6 +141,7 @@ export class WavFileSource implements AudioSource {
   }
 }
 
+/** The sources that open at once (tone, WAV, silence); a device needs openAudioInput(). */
 export function openAudioSource(spec: AudioSourceSpec): SpecResult<AudioSource> {
   switch (spec.kind) {
     case 'tone':
@@ -128,5 +150,13 @@ export function openAudioSource(spec: AudioSourceSpec): SpecResult<AudioSource> 
       return { ok: true, value: new SilenceSource() };
     case 'file':
       return WavFileSource.open(spec.path);
+    case 'device':
+      return { ok: false, error: '--audio-in device: opening a device is asynchronous (openAudioInput)' };
   }
+}
+
+/** Any source, a device included: resolves once a device delivers audio, or with the one-line reason it cannot. */
+export async function openAudioInput(spec: AudioSourceSpec, deps: { readonly clock: Clock; readonly logger: Logger }): Promise<SpecResult<AudioSource>> {
+  if (spec.kind !== 'device') return openAudioSource(spec);
+  return AlsaCaptureSource.open({ device: spec.device, clock: deps.clock, logger: deps.logger });
 }
