@@ -21,7 +21,8 @@ export const CLIENT_USAGE = `
   join <meeting-uri>  join a meeting (alias: call), e.g. sipmeet join sip:conf-42@host --name Ann
             --server HOST:PORT  SIP server (default: the meeting URI's host and port)
             --name NAME         display name; --user AOR --password P to register and authenticate
-            --audio-in tone:HZ|FILE.wav|none   --audio-out FILE.wav|none   --mic on|off
+            --audio-in tone:HZ|FILE.wav|device[:NAME]|none   --audio-out FILE.wav|device[:NAME]|none   --mic on|off
+                                device: an ALSA PCM through ffmpeg (default "default"; e.g. plughw:1,0)
             --video-in testsrc|FILE|device[:/dev/videoN]|none (ffmpeg; device: v4l2, default /dev/video0)
             --video-codec vp8|h264  camera codec offered first (default vp8)   --video-out DIR|none (a file per stream)
             --duration S        leave after S seconds   --json  one JSON event per line

@@ -55,7 +55,7 @@ export async function runJoin(s: JoinSettings, out: Output): Promise<number> {
   const wantsVideo = camera !== undefined || s.videoOut !== undefined;
   // A device is opened (and a dead one reported) before the call is placed.
   const src = await openAudioInput(s.audioIn, { clock: systemClock, logger });
-  if (!src.ok) throw new ClientError(s.audioIn.kind === 'device' ? 'failed' : 'usage', src.error);
+  if (!src.ok) throw new ClientError('usage', src.error);
   const source: AudioSource = src.value;
   let sink: AudioSink | undefined;
   const client = new SoftClient({
@@ -72,7 +72,7 @@ export async function runJoin(s: JoinSettings, out: Output): Promise<number> {
     await client.start();
     if (s.auth) await client.register();
     const opened = await openAudioOutput(s.audioOut, { clock: systemClock, logger });
-    if (!opened.ok) throw new ClientError(s.audioOut.kind === 'device' ? 'failed' : 'usage', opened.error);
+    if (!opened.ok) throw new ClientError('usage', opened.error);
     sink = opened.value;
     call = await client.prepare(s.target, {
       audioIn: source,

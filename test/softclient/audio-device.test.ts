@@ -9,7 +9,7 @@
  * audio (overruns), which is exactly its job, and the sent audio stays a 660 Hz tone.
  *
  * Ann speaks through the capture device, Ben records to a WAV, Cat plays on the playback device: Ben's WAV and
- * Cat's out.raw both hold 660 Hz. A device that does not exist, or no ffmpeg, is one line and exit 1.
+ * Cat's out.raw both hold 660 Hz. A device that does not exist, or no ffmpeg, is one line and exit 2.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -132,20 +132,20 @@ test('a tone captured from an ALSA device reaches a WAV recording and an ALSA pl
   }
 });
 
-test('no such device: one readable line and exit 1, before joining', async () => {
+test('no such device: one readable line and exit 2 (as a missing camera), before joining', async () => {
   const { home } = alsaHome();
   const meeting = srv.uri('conf-nodevice');
   await withEnv({ HOME: home }, async () => {
-    oneLine(await runCli(['join', meeting, '--name', 'Ann', '--audio-in', 'device:nosuchdevice']), 1, /^sipmeet: --audio-in device: ALSA device "nosuchdevice" cannot be opened: Unknown PCM nosuchdevice/);
-    oneLine(await runCli(['join', meeting, '--name', 'Ann', '--audio-out', 'device:nosuchdevice']), 1, /^sipmeet: --audio-out device: ALSA device "nosuchdevice" cannot be opened: Unknown PCM nosuchdevice/);
+    oneLine(await runCli(['join', meeting, '--name', 'Ann', '--audio-in', 'device:nosuchdevice']), 2, /^sipmeet: --audio-in device: ALSA device "nosuchdevice" cannot be opened: Unknown PCM nosuchdevice/);
+    oneLine(await runCli(['join', meeting, '--name', 'Ann', '--audio-out', 'device:nosuchdevice']), 2, /^sipmeet: --audio-out device: ALSA device "nosuchdevice" cannot be opened: Unknown PCM nosuchdevice/);
   });
   // Nobody joined the meeting: the focus never had it.
   const list = await runCli(['list', '--api', srv.api, '--json']);
   assert.ok(!list.stdout.join('\n').includes('conf-nodevice'), `no meeting was created: ${list.stdout.join('\n')}`);
 });
 
-test('no ffmpeg: one readable line and exit 1', async () => {
+test('no ffmpeg: one readable line and exit 2', async () => {
   const empty = tempDir();
   const r = await withEnv({ PATH: empty }, () => runCli(['join', srv.uri('conf-noffmpeg'), '--name', 'Ann', '--audio-in', 'device']));
-  oneLine(r, 1, /^sipmeet: --audio-in device: ffmpeg \("ffmpeg"\) is not installed or not on PATH/);
+  oneLine(r, 2, /^sipmeet: --audio-in device: ffmpeg \("ffmpeg"\) is not installed or not on PATH/);
 });
