@@ -16,14 +16,8 @@ export function hostDriverFactory(host: AudioWorkerHost): AudioDriverFactory {
       addLeg: (leg) => host.addLeg(meetingId, leg),
       updateLeg: (leg) => host.updateLeg(meetingId, leg),
       removeLeg: (participantId) => host.removeLeg(meetingId, participantId),
-      // A plain RtpIn (the host spreads it into a message; the parsed packet also references the whole datagram).
-      push: (participantId, pkt, nowMs) =>
-        host.push(
-          meetingId,
-          participantId,
-          { payloadType: pkt.payloadType, sequenceNumber: pkt.sequenceNumber, timestamp: pkt.timestamp, ssrc: pkt.ssrc, marker: pkt.marker, payload: pkt.payload },
-          nowMs,
-        ),
+      // The host copies what it keeps (the worker lanes' shared packet ring; the inline lane's 'push' command).
+      push: (participantId, pkt, nowMs) => host.push(meetingId, participantId, pkt, nowMs),
       close: () => {
         if (meetings.get(meetingId) === events) meetings.delete(meetingId);
         host.removeMeeting(meetingId);

@@ -22,6 +22,11 @@ export class Ticker {
     private readonly clock: Clock,
     readonly periodMs: number,
     private readonly onTick: (index: number, nowMs: number) => void,
+    /**
+     * Optional grid phase: ticks fall where (originMs + clock time) mod period = phaseMs, so that several tickers
+     * sharing the machine (audio workers) can be spread over the period instead of all waking at once.
+     */
+    private readonly phase?: { readonly phaseMs: number; readonly originMs: number },
   ) {}
 
   get isRunning(): boolean {
@@ -31,7 +36,14 @@ export class Ticker {
   begin(): void {
     if (this.running) return;
     this.running = true;
-    this.start = this.clock.now() - this.index * this.periodMs;
+    const now = this.clock.now();
+    this.start = now - this.index * this.periodMs;
+    if (this.phase) {
+      // Move the grid forward (less than one period) onto the phase; the next tick is then at most a period away.
+      const p = this.periodMs;
+      const shift = (((this.phase.phaseMs - (this.phase.originMs + now)) % p) + p) % p;
+      this.start += shift - p;
+    }
     this.schedule();
   }
 

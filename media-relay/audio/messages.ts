@@ -1,6 +1,7 @@
 /**
  * Messages between AudioWorkerHost (relay thread) and the audio engine (worker thread). Plain structured-clone
- * data; packet payloads travel as their own transferred ArrayBuffer.
+ * data. In worker lanes packets do not travel as messages but through a shared PacketRing (packet-ring.ts), and a
+ * tick's output frames of all meetings as one transferred buffer (frame-batch.ts); inline, 'push' and 'frames'.
  *
  * Times: `atMs` is absolute (performance.timeOrigin + performance.now() of the sender), because each thread's
  * performance.now() has its own origin; the receiver converts back to its own monotonic clock.
@@ -8,7 +9,8 @@
 import type { AudioLegConfig, AudioOut, MeetingAudioStats, RtpIn } from './types.ts';
 
 export type HostCommand =
-  | { readonly type: 'add-leg'; readonly meetingId: string; readonly leg: AudioLegConfig }
+  // legId / meetingNum: the host's numbers for the packet ring and frame batches (worker lanes only; never reused).
+  | { readonly type: 'add-leg'; readonly meetingId: string; readonly leg: AudioLegConfig; readonly legId?: number; readonly meetingNum?: number }
   | { readonly type: 'update-leg'; readonly meetingId: string; readonly leg: AudioLegConfig }
   | { readonly type: 'remove-leg'; readonly meetingId: string; readonly participantId: string }
   | { readonly type: 'remove-meeting'; readonly meetingId: string }
@@ -18,6 +20,8 @@ export type HostCommand =
 
 export type EngineEvent =
   | { readonly type: 'frames'; readonly meetingId: string; readonly frames: AudioOut[]; readonly tick: number; readonly atMs: number }
+  /** Worker lanes: every meeting's frames of one tick in one packed buffer (frame-batch.ts). */
+  | { readonly type: 'tick'; readonly batch: ArrayBuffer; readonly tick: number; readonly atMs: number }
   | { readonly type: 'dtmf'; readonly meetingId: string; readonly participantId: string; readonly digit: string }
   | { readonly type: 'active-speaker'; readonly meetingId: string; readonly participantId: string | undefined }
   | { readonly type: 'stats'; readonly requestId: number; readonly stats: MeetingAudioStats | undefined }

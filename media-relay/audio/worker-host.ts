@@ -4,9 +4,12 @@
  *   relay thread                                   worker thread k (of N)
  *   ────────────                                   ──────────────────────
  *   addLeg / updateLeg / removeLeg ──postMessage──▶ AudioEngine: MeetingAudio per meeting
- *   push(pkt)  (payload copied, buffer transferred) ──▶ jitter buffer …
+ *   push(pkt) ──▶ PacketRing (SharedArrayBuffer) ──▶ read at each tick → jitter buffer …
  *                                                   Ticker: tick k at start + k × 20 ms (monotonic, no drift)
- *   onFrames / onDtmf / onActiveSpeaker ◀──────────  frames of every meeting each tick
+ *   onFrames / onDtmf / onActiveSpeaker ◀──────────  ONE message per tick: every meeting's frames packed
+ *
+ * No message per packet and none per meeting: at 500 participants the per-packet postMessage (a structured clone
+ * and a wake-up of the worker) cost more than the relay's socket work (docs/benchmarks.md, mixer capacity).
  *
  * A meeting lives on one worker (chosen with the fewest meetings when its first leg is added) and stays there;
  * meetings spread over N workers, N = os.availableParallelism() − 1 (at least 1) unless given. Workers start on
@@ -21,7 +24,9 @@ import type { Clock } from '../../registrar/sip/clock.ts';
 import { systemClock } from '../../registrar/sip/clock.ts';
 import type { Logger } from '../../registrar/log.ts';
 import { AudioEngine } from './engine.ts';
+import { readFrameBatch } from './frame-batch.ts';
 import type { EngineEvent, HostCommand } from './messages.ts';
+import { PacketRing } from './packet-ring.ts';
 import type { AudioLegConfig, AudioOut, MeetingAudioStats, RtpIn } from './types.ts';
 
 export interface AudioWorkerHostOptions {
@@ -43,8 +48,19 @@ export type ActiveSpeakerHandler = (meetingId: string, participantId: string | u
 /** Where commands for one engine go (a worker, or the inline engine). */
 interface Lane {
   send(cmd: HostCommand, transfer?: ArrayBuffer[]): void;
+  /** Worker lanes: where packets go (inline lanes take 'push' commands). */
+  readonly ring: PacketRing | undefined;
   meetings: number;
   stop(): Promise<void>;
+}
+
+/** A meeting placed on a lane, with the numbers the ring and the frame batches use. */
+interface Placed {
+  readonly lane: Lane;
+  readonly meetingId: string;
+  readonly num: number;
+  /** participantId → leg id. */
+  readonly legs: Map<string, number>;
 }
 
 export class AudioWorkerHost {
@@ -52,9 +68,12 @@ export class AudioWorkerHost {
   private readonly clock: Clock;
   private readonly lanes: Lane[] = [];
   private readonly maxLanes: number;
-  private readonly placement = new Map<string, Lane>();
-  /** Legs per meeting: the engine drops a meeting with its last leg, the host mirrors that. */
-  private readonly legCount = new Map<string, number>();
+  private readonly placement = new Map<string, Placed>();
+  private readonly byNum = new Map<number, Placed>();
+  /** Leg id → participantId (frames come back by leg id). */
+  private readonly legNames = new Map<number, string>();
+  private nextMeetingNum = 1;
+  private nextLegId = 1;
   private readonly framesHandlers: FramesHandler[] = [];
   private readonly dtmfHandlers: DtmfHandler[] = [];
   private readonly speakerHandlers: ActiveSpeakerHandler[] = [];
@@ -84,24 +103,41 @@ export class AudioWorkerHost {
 
   /** Add a participant's leg; the meeting is created (and placed on a worker) with its first leg. */
   addLeg(meetingId: string, leg: AudioLegConfig): void {
-    this.send(this.laneFor(meetingId, true)!, { type: 'add-leg', meetingId, leg });
+    if (this.closing) return;
+    const placed = this.place(meetingId);
+    const legId = this.nextLegId++;
+    const old = placed.legs.get(leg.participantId);
+    // A duplicate is refused by the engine; keep routing the existing leg.
+    if (old === undefined) {
+      placed.legs.set(leg.participantId, legId);
+      this.legNames.set(legId, leg.participantId);
+    }
+    placed.lane.send({ type: 'add-leg', meetingId, leg, legId, meetingNum: placed.num });
   }
 
   updateLeg(meetingId: string, leg: AudioLegConfig): void {
-    const lane = this.laneFor(meetingId, false);
-    if (lane) this.send(lane, { type: 'update-leg', meetingId, leg });
+    const placed = this.placement.get(meetingId);
+    if (placed && !this.closing) placed.lane.send({ type: 'update-leg', meetingId, leg });
   }
 
   removeLeg(meetingId: string, participantId: string): void {
-    const lane = this.laneFor(meetingId, false);
-    if (lane) this.send(lane, { type: 'remove-leg', meetingId, participantId });
+    const placed = this.placement.get(meetingId);
+    if (!placed || this.closing) return;
+    placed.lane.send({ type: 'remove-leg', meetingId, participantId });
+    const legId = placed.legs.get(participantId);
+    if (legId !== undefined) {
+      placed.legs.delete(participantId);
+      this.legNames.delete(legId);
+    }
+    // The engine drops a meeting with its last leg; the host mirrors that.
+    if (placed.legs.size === 0) this.forget(placed);
   }
 
   removeMeeting(meetingId: string): void {
-    const lane = this.laneFor(meetingId, false);
-    if (!lane) return;
-    this.send(lane, { type: 'remove-meeting', meetingId });
-    this.forget(meetingId);
+    const placed = this.placement.get(meetingId);
+    if (!placed || this.closing) return;
+    placed.lane.send({ type: 'remove-meeting', meetingId });
+    this.forget(placed);
   }
 
   /**
@@ -109,21 +145,31 @@ export class AudioWorkerHost {
    * own, which is transferred to the worker. `nowMs`: arrival on this thread's monotonic clock (default now).
    */
   push(meetingId: string, participantId: string, pkt: RtpIn, nowMs: number = this.clock.now()): void {
-    const lane = this.placement.get(meetingId);
-    if (!lane || this.closing) return;
+    const placed = this.placement.get(meetingId);
+    if (!placed || this.closing) return;
+    const ring = placed.lane.ring;
+    if (ring) {
+      const legId = placed.legs.get(participantId);
+      if (legId !== undefined) ring.write(legId, pkt, performance.timeOrigin + nowMs);
+      return;
+    }
     const payload = pkt.payload.slice();
-    const atMs = this.opts.inline ? nowMs : performance.timeOrigin + nowMs;
-    lane.send({ type: 'push', meetingId, participantId, pkt: { ...pkt, payload }, atMs }, [payload.buffer as ArrayBuffer]);
+    placed.lane.send({ type: 'push', meetingId, participantId, pkt: { ...pkt, payload }, atMs: nowMs });
+  }
+
+  /** Packets dropped because a worker's ring was full (the worker fell that far behind). */
+  get ringDropped(): number {
+    return this.lanes.reduce((n, l) => n + (l.ring?.dropped ?? 0), 0);
   }
 
   /** The meeting's audio stats (undefined for an unknown meeting). */
   stats(meetingId: string): Promise<MeetingAudioStats | undefined> {
-    const lane = this.placement.get(meetingId);
-    if (!lane || this.closing) return Promise.resolve(undefined);
+    const placed = this.placement.get(meetingId);
+    if (!placed || this.closing) return Promise.resolve(undefined);
     const requestId = this.nextRequestId++;
     return new Promise((resolve) => {
       this.pendingStats.set(requestId, resolve);
-      lane.send({ type: 'stats', requestId, meetingId });
+      placed.lane.send({ type: 'stats', requestId, meetingId });
     });
   }
 
@@ -138,33 +184,24 @@ export class AudioWorkerHost {
       for (const resolve of this.pendingStats.values()) resolve(undefined);
       this.pendingStats.clear();
       this.placement.clear();
+      this.byNum.clear();
+      this.legNames.clear();
     })();
     return this.closing;
   }
 
-  private send(lane: Lane, cmd: HostCommand): void {
-    if (this.closing) return;
-    lane.send(cmd);
-    if (cmd.type === 'remove-leg') {
-      const legs = this.legCount.get(cmd.meetingId) ?? 0;
-      if (legs <= 1) this.forget(cmd.meetingId);
-      else this.legCount.set(cmd.meetingId, legs - 1);
-    } else if (cmd.type === 'add-leg') {
-      this.legCount.set(cmd.meetingId, (this.legCount.get(cmd.meetingId) ?? 0) + 1);
-    }
+  private forget(placed: Placed): void {
+    if (this.placement.get(placed.meetingId) !== placed) return;
+    placed.lane.meetings--;
+    this.placement.delete(placed.meetingId);
+    this.byNum.delete(placed.num);
+    for (const legId of placed.legs.values()) this.legNames.delete(legId);
   }
 
-  private forget(meetingId: string): void {
-    const lane = this.placement.get(meetingId);
-    if (!lane) return;
-    lane.meetings--;
-    this.placement.delete(meetingId);
-    this.legCount.delete(meetingId);
-  }
-
-  private laneFor(meetingId: string, create: boolean): Lane | undefined {
-    const placed = this.placement.get(meetingId);
-    if (placed || !create) return placed;
+  /** The meeting's lane; a new meeting goes to the lane with the fewest meetings (a new worker while < N). */
+  private place(meetingId: string): Placed {
+    const found = this.placement.get(meetingId);
+    if (found) return found;
     let lane: Lane;
     if (this.lanes.length < this.maxLanes && this.lanes.every((l) => l.meetings > 0)) {
       lane = this.startLane(this.lanes.length);
@@ -173,8 +210,10 @@ export class AudioWorkerHost {
       lane = this.lanes.reduce((a, b) => (b.meetings < a.meetings ? b : a));
     }
     lane.meetings++;
-    this.placement.set(meetingId, lane);
-    return lane;
+    const placed: Placed = { lane, meetingId, num: this.nextMeetingNum++, legs: new Map() };
+    this.placement.set(meetingId, placed);
+    this.byNum.set(placed.num, placed);
+    return placed;
   }
 
   private startLane(index: number): Lane {
@@ -182,12 +221,14 @@ export class AudioWorkerHost {
       const engine = new AudioEngine(this.clock, this.opts.logger, (ev) => this.dispatch(ev));
       return {
         meetings: 0,
+        ring: undefined,
         send: (cmd) => engine.handle(cmd),
         stop: async () => engine.close(),
       };
     }
+    const ring = PacketRing.create();
     const worker = new Worker(new URL('./worker-entry.js', import.meta.url), {
-      workerData: { index, logLevel: this.opts.logger.level },
+      workerData: { index, workers: this.maxLanes, logLevel: this.opts.logger.level, ring: ring.buffer },
     });
     let exited = false;
     const exit = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
@@ -200,6 +241,7 @@ export class AudioWorkerHost {
     this.log.info({ worker: index }, 'audio worker started');
     return {
       meetings: 0,
+      ring,
       send: (cmd, transfer) => {
         if (!exited) worker.postMessage(cmd, transfer);
       },
@@ -218,6 +260,22 @@ export class AudioWorkerHost {
         // Back to this thread's monotonic clock (the injected clock's own time when inline).
         const nowMs = ev.atMs - performance.timeOrigin;
         for (const cb of this.framesHandlers) cb(ev.meetingId, ev.frames, ev.tick, nowMs);
+        return;
+      }
+      case 'tick': {
+        const nowMs = ev.atMs - performance.timeOrigin;
+        readFrameBatch(ev.batch, (num, frames) => {
+          const placed = this.byNum.get(num);
+          if (!placed) return; // the meeting went away while its frames were on their way
+          const outs: AudioOut[] = [];
+          for (const f of frames) {
+            const participantId = this.legNames.get(f.legId);
+            if (participantId === undefined) continue;
+            outs.push({ participantId, payloadType: f.payloadType, payload: f.payload, samples: f.samples, marker: f.marker });
+          }
+          if (outs.length === 0) return;
+          for (const cb of this.framesHandlers) cb(placed.meetingId, outs, ev.tick, nowMs);
+        });
         return;
       }
       case 'dtmf':

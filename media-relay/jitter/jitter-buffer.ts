@@ -15,10 +15,16 @@
  *     delay, never a gap, and nothing is lost.
  *   - reordering / loss: when later packets are there but the next one is not, pop() waits for it (conceals)
  *     while no more than the target delay is queued behind the hole; beyond that the packet is declared lost.
- *   - shrink: when more than target + 2 frames are buffered, one packet is dropped (at most every SHRINK_EVERY pops),
- *     so delay added by a jitter spike drains away.
- *   - target = clamp(minDelayMs, frame + 3 × jitter (RFC 3550 A.8) + boost, maxDelayMs), boost grows by a frame per
- *     late packet and decays 1 ms per second.
+ *   - shrink: when more than target + 2 frames are buffered (shrink: 'depth', the default), or — shrink: 'wait' —
+ *     when the packet BEHIND the head has already waited target + SHRINK_HYSTERESIS_MS since its arrival (so the
+ *     buffer holds over a frame more than the target), one packet is dropped (at most every SHRINK_EVERY pops), so
+ *     delay added by a jitter spike, or by a start on an early packet, drains away. 'wait' measures what a listener
+ *     hears (time held) where 'depth' counts packets, which with a consumer ticking at its own phase is only known to
+ *     within a frame, hence its 2-frame margin.
+ *   - target = clamp(minDelayMs, frame − slackMs + 3 × jitter (RFC 3550 A.8) + boost, maxDelayMs), boost grows by a
+ *     frame per late packet and decays 1 ms per second. slackMs (default 0): a consumer that pops on a fixed tick
+ *     adds its own wait (0 to one frame, half on average) to every packet's, so a target of one frame less slack
+ *     still plays each packet once it has waited one tick period on average.
  *   - cap: never more than maxDelayMs of audio held; the oldest is dropped (BigBlueButton's lesson: latency must not
  *     grow without bound).
  * Packets older than what was already played are late: counted and dropped. Duplicates are counted and dropped.
@@ -38,6 +44,10 @@ export interface JitterBufferOptions {
   readonly maxDelayMs?: number;
   /** Nominal packet duration until timestamps tell otherwise, ms. Default 20. */
   readonly frameMs?: number;
+  /** Taken off the jitter-driven target (see the doc comment). Default 0. */
+  readonly slackMs?: number;
+  /** Shrink rule (see the doc comment). Default 'depth'. */
+  readonly shrink?: 'depth' | 'wait';
 }
 
 export type JitterPop = RtpIn | 'missing' | 'empty';
@@ -68,6 +78,8 @@ const MAX_STALLS = 5; // 100 ms of underrun: the talk spurt ended (or the sender
 const SHRINK_EVERY = 5; // pops between two shrink drops (≤ one frame per 100 ms)
 const MAX_SEQ_JUMP = 1000;
 const MAX_PACKETS = 512;
+/** shrink: 'wait' — margin over the target before a packet is dropped to shrink (arrival-time noise). */
+const SHRINK_HYSTERESIS_MS = 3;
 
 export class JitterBuffer {
   private state: State = 'buffering';
@@ -87,12 +99,16 @@ export class JitterBuffer {
   private clockRate: number;
   private readonly minDelayMs: number;
   private readonly maxDelayMs: number;
+  private readonly slackMs: number;
+  private readonly shrinkByWait: boolean;
   private readonly counters = { late: 0, duplicates: 0, lost: 0, overflow: 0, shrunk: 0, underruns: 0, resets: 0 };
 
   constructor(opts: JitterBufferOptions) {
     this.clockRate = opts.clockRate;
     this.minDelayMs = opts.minDelayMs ?? 20;
     this.maxDelayMs = Math.max(this.minDelayMs, opts.maxDelayMs ?? 200);
+    this.slackMs = Math.max(0, opts.slackMs ?? 0);
+    this.shrinkByWait = opts.shrink === 'wait';
     this.frameTs = ((opts.frameMs ?? 20) * this.clockRate) / 1000;
     this.estimator = new JitterEstimator(this.clockRate);
   }
@@ -146,7 +162,7 @@ export class JitterBuffer {
     for (;;) {
       const head = this.slots[0];
       if (head && head.seq === this.nextSeq) {
-        if (++this.sinceShrink >= SHRINK_EVERY && this.depthMs() > this.targetMs() + 2 * this.frameMs()) {
+        if (++this.sinceShrink >= SHRINK_EVERY && this.holdsTooMuch(nowMs)) {
           // Shrink: drop this packet, play the next one in its slot.
           this.sinceShrink = 0;
           this.counters.shrunk++;
@@ -200,7 +216,7 @@ export class JitterBuffer {
 
   /** Current target delay, ms. */
   targetMs(): number {
-    const want = this.frameMs() + 3 * this.estimator.jitterMs + this.boostMs;
+    const want = this.frameMs() - this.slackMs + 3 * this.estimator.jitterMs + this.boostMs;
     return Math.min(this.maxDelayMs, Math.max(this.minDelayMs, want));
   }
 
@@ -215,6 +231,13 @@ export class JitterBuffer {
     if (!first || !last) return 0;
     const startSeq = this.state === 'playing' ? this.nextSeq : first.seq;
     return (last.seq + 1 - startSeq) * this.frameMs();
+  }
+
+  /** Shrink test at a pop whose head is the packet due (see the doc comment). */
+  private holdsTooMuch(nowMs: number): boolean {
+    if (!this.shrinkByWait) return this.depthMs() > this.targetMs() + 2 * this.frameMs();
+    const next = this.slots[1];
+    return next !== undefined && next.seq === this.nextSeq + 1 && nowMs - next.at >= this.targetMs() + SHRINK_HYSTERESIS_MS;
   }
 
   private take(): RtpIn {

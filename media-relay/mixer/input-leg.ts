@@ -15,6 +15,14 @@ import { TalkDetector } from './talk-detector.ts';
 export const BUS_RATE = 48000;
 export const BUS_FRAME = 960; // 20 ms at 48 kHz
 
+/**
+ * The mixer's jitter buffers: the 20 ms tick pops each input at its own phase, so a packet already waits 0–20 ms
+ * (10 on average) for its tick on top of the buffer's target. Target = one frame less 10 ms of slack + 3 × the
+ * RFC 3550 A.8 jitter (≈ 10 ms on a calm line, never under 10), and a buffer holding over a frame more than that
+ * (a start on an early packet, a jitter spike gone) shrinks at once (jitter-buffer.ts, shrink 'wait').
+ */
+const JITTER = { minDelayMs: 10, slackMs: 10, shrink: 'wait' } as const;
+
 interface Decoder {
   readonly spec: CodecSpec;
   readonly codec: AudioCodec;
@@ -87,7 +95,7 @@ export class InputLeg {
     }
     if (!this.jitter || this.jitterClock !== dec.spec.clockRate) {
       // First packet, or the sender switched to a codec with another RTP clock: a new timeline.
-      this.jitter = new JitterBuffer({ clockRate: dec.spec.clockRate });
+      this.jitter = new JitterBuffer({ clockRate: dec.spec.clockRate, ...JITTER });
       this.jitterClock = dec.spec.clockRate;
     }
     this.jitter.push(pkt, nowMs);

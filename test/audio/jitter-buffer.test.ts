@@ -172,3 +172,60 @@ test('a timestamp jump over suppressed silence (RFC 3551 §4.1) plays straight t
   const s = jb.stats();
   assert.equal(s.overflow + s.shrunk + s.lost + s.late, 0);
 });
+
+/**
+ * Pop times minus arrival times of the packets played (ms), for a buffer ticking every 20 ms from t=0, and the
+ * frames concealed between the first and the last packet played.
+ */
+function waits(jb: JitterBuffer, arrivals: Arrival[], untilMs: number): number[] & { concealed: number } {
+  const at = new Map(arrivals.map((a) => [a.p.sequenceNumber, a.at]));
+  const queue = [...arrivals].sort((a, b) => a.at - b.at);
+  const out = Object.assign([] as number[], { concealed: 0 });
+  let pending = 0;
+  for (let t = 0; t <= untilMs; t += 20) {
+    while (queue.length > 0 && queue[0]!.at <= t) {
+      const a = queue.shift()!;
+      jb.push(a.p, a.at);
+    }
+    const r = jb.pop(t);
+    if (r === 'missing' && out.length > 0) pending++;
+    if (typeof r === 'object') {
+      out.push(t - at.get(r.sequenceNumber)!);
+      out.concealed += pending;
+      pending = 0;
+    }
+  }
+  return out;
+}
+
+const MIXER_OPTS = { clockRate: 8000, minDelayMs: 10, slackMs: 10, shrink: 'wait' } as const;
+
+test('mixer settings (slack 10 ms, min 10): a calm stream is played 10–30 ms after arrival whatever its phase, nothing concealed or shrunk', () => {
+  for (const phase of [1, 5, 9, 11, 15, 19]) {
+    const jb = new JitterBuffer(MIXER_OPTS);
+    // A calm line: ±1 ms of jitter.
+    const arrivals = Array.from({ length: 200 }, (_, i) => ({ at: i * 20 + phase + ((i * 7) % 3) - 1, p: pkt(i) }));
+    const w = waits(jb, arrivals, 4100);
+    assert.equal(w.length, 200, `phase ${phase}: every packet played`);
+    assert.ok(Math.min(...w) >= 8 && Math.max(...w) < 33, `phase ${phase}: waits ${Math.min(...w)}–${Math.max(...w)} ms`);
+    const s = jb.stats();
+    assert.equal(s.shrunk + s.lost + w.concealed, 0, `phase ${phase}: ${JSON.stringify(s)}`);
+    assert.ok(s.targetMs < 16, `phase ${phase}: target ${s.targetMs}`);
+  }
+  // The defaults (the softclient's buffer) keep a target of at least 20 ms.
+  const plain = new JitterBuffer({ clockRate: 8000 });
+  const w = waits(plain, Array.from({ length: 100 }, (_, i) => ({ at: i * 20 + 5, p: pkt(i) })), 2100);
+  assert.ok(Math.min(...w) >= 20, `default buffer waits ≥ 20 (${Math.min(...w)})`);
+});
+
+test("shrink 'wait': a buffer that started 60 ms deep drains to within a frame of its target in under a second", () => {
+  const jb = new JitterBuffer(MIXER_OPTS);
+  // The first 4 packets arrive in a burst (a stall upstream), then the line is steady.
+  const arrivals = Array.from({ length: 150 }, (_, i) => ({ at: i < 4 ? 63 : i * 20 + 3, p: pkt(i) }));
+  const w = waits(jb, arrivals, 3100);
+  const late = w.slice(-100);
+  assert.ok(Math.max(...late) < 33, `settled waits ${Math.min(...late)}–${Math.max(...late)} ms`);
+  const s = jb.stats();
+  assert.ok(s.shrunk >= 1 && s.shrunk <= 4, `shrunk ${s.shrunk}`);
+  assert.equal(w.concealed, 0, 'shrinking never starved the buffer');
+});
