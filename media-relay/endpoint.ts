@@ -16,7 +16,6 @@
  *
  * Hot path: no throws; a dropped packet costs a counter increment and a debug log (pino's level is the switch).
  */
-import type { RemoteInfo } from 'node:dgram';
 import type { Clock, TimerHandle } from '../registrar/sip/clock.ts';
 import type { Logger } from '../registrar/log.ts';
 import { RelayError, type CodecSpec, type Direction, type MediaKind, type RemoteDescription, type StreamStats, type VideoRole } from './api.ts';
@@ -142,11 +141,12 @@ export class Endpoint {
       ...(init.rtcpMinIntervalS === undefined ? {} : { minIntervalS: init.rtcpMinIntervalS }),
       send: (buf) => this.sendRtcp(buf),
     });
-    init.ports.rtp.on('message', (msg, rinfo) => this.onRtpSocket(msg, rinfo));
-    init.ports.rtp.on('error', (err) => this.log.warn({ err: err.message }, 'rtp socket error'));
+    init.ports.rtp.onDatagram((msg, address, port) => this.onRtpSocket(msg, address, port));
+    init.ports.rtp.onError((err) => this.log.warn({ err: err.message }, 'rtp socket error'));
     if (init.ports.rtcp) {
-      init.ports.rtcp.on('message', (msg, rinfo) => this.onRtcpPacket(msg, rinfo));
-      init.ports.rtcp.on('error', (err) => this.log.warn({ err: err.message }, 'rtcp socket error'));
+      const rtcp = init.ports.rtcp;
+      rtcp.onDatagram((msg, address, port) => this.onRtcpPacket(rtcp.borrowed ? Buffer.from(msg) : msg, address, port));
+      rtcp.onError((err) => this.log.warn({ err: err.message }, 'rtcp socket error'));
     }
   }
 
@@ -228,43 +228,47 @@ export class Endpoint {
 
   // ── receive ──────────────────────────────────────────────────────────────────────────────────────────────────
 
-  private onRtpSocket(buf: Buffer, rinfo: RemoteInfo): void {
+  /**
+   * A datagram on the RTP port. With the native socket (`ports.rtp.borrowed`) `buf` is a view into its receive
+   * ring, valid only during this call: the video router copies what it keeps (retransmission cache, extra
+   * receivers) and sends the last copy in place; RTCP is copied before parsing (its parse keeps views).
+   */
+  private onRtpSocket(buf: Buffer, address: string, port: number): void {
     // RFC 5761 §4: demultiplex RTCP arriving on the RTP port (rtcp-mux, or a peer that muxes anyway).
     if (isRtcp(buf)) {
-      this.onRtcpPacket(buf, rinfo);
+      this.onRtcpPacket(this.ports.rtp.borrowed ? Buffer.from(buf) : buf, address, port);
       return;
     }
-    if (this.remote === undefined) return this.drop('not-negotiated', rinfo);
+    if (this.remote === undefined) return this.drop('not-negotiated', address, port);
     const latch = this.rtpLatch;
-    if (latch !== undefined && (latch.port !== rinfo.port || latch.address !== rinfo.address)) return this.drop('wrong-source', rinfo);
-    const r = parseRtp(buf);
-    if (!r.ok) return this.drop('bad-header', rinfo, r.reason);
-    const pkt = r.packet;
+    if (latch !== undefined && (latch.port !== port || latch.address !== address)) return this.drop('wrong-source', address, port);
+    const pkt = parseRtp(buf);
+    if (!pkt.ok) return this.drop('bad-header', address, port, pkt.reason);
     const codec = this.codecByPt[pkt.payloadType];
-    if (codec === undefined) return this.drop('unknown-pt', rinfo, pkt.payloadType);
+    if (codec === undefined) return this.drop('unknown-pt', address, port, pkt.payloadType);
     if (latch === undefined) {
-      this.rtpLatch = { address: rinfo.address, port: rinfo.port };
-      this.log.info({ address: rinfo.address, port: rinfo.port }, 'rtp latched');
+      this.rtpLatch = { address, port };
+      this.log.info({ address, port }, 'rtp latched');
     }
     const now = this.clock.now();
     this.noteActivity(now);
-    if (this.direction === 'recvonly' || this.direction === 'inactive') return this.drop('not-sending', rinfo);
+    if (this.direction === 'recvonly' || this.direction === 'inactive') return this.drop('not-sending', address, port);
     this.packetsIn++;
     this.bytesIn += buf.length;
     this.rtcp.onRtp(pkt.ssrc, pkt.sequenceNumber, pkt.timestamp, codec.clockRate, now);
     this.handlers.rtp(this, pkt, now);
   }
 
-  private onRtcpPacket(buf: Buffer, rinfo: RemoteInfo): void {
-    if (this.remote === undefined) return this.drop('not-negotiated', rinfo);
+  private onRtcpPacket(buf: Buffer, address: string, port: number): void {
+    if (this.remote === undefined) return this.drop('not-negotiated', address, port);
     const latch = this.rtcpLatch;
-    if (latch !== undefined && (latch.port !== rinfo.port || latch.address !== rinfo.address)) return this.drop('wrong-source', rinfo);
+    if (latch !== undefined && (latch.port !== port || latch.address !== address)) return this.drop('wrong-source', address, port);
     const parsed = parseRtcp(buf);
-    if (parsed.packets.length === 0) return this.drop('bad-rtcp', rinfo, parsed.error ?? parsed.skipped.join(','));
+    if (parsed.packets.length === 0) return this.drop('bad-rtcp', address, port, parsed.error ?? parsed.skipped.join(','));
     if (parsed.error || parsed.skipped.length) this.log.debug({ error: parsed.error, skipped: parsed.skipped }, 'rtcp partly skipped');
     if (latch === undefined) {
-      this.rtcpLatch = { address: rinfo.address, port: rinfo.port };
-      this.log.info({ address: rinfo.address, port: rinfo.port }, 'rtcp latched');
+      this.rtcpLatch = { address, port };
+      this.log.info({ address, port }, 'rtcp latched');
     }
     const now = this.clock.now();
     this.noteActivity(now);
@@ -273,10 +277,10 @@ export class Endpoint {
     this.handlers.rtcp(this, parsed, now);
   }
 
-  private drop(reason: DropReason, rinfo: RemoteInfo, detail?: unknown): void {
+  private drop(reason: DropReason, address: string, port: number, detail?: unknown): void {
     this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
     if (this.log.isLevelEnabled('debug')) {
-      this.log.debug({ tag: 'rtp-drop', reason, detail, from: `${rinfo.address}:${rinfo.port}` }, 'packet dropped');
+      this.log.debug({ tag: 'rtp-drop', reason, detail, from: `${address}:${port}` }, 'packet dropped');
     }
   }
 

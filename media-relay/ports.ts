@@ -8,12 +8,13 @@
  * Pairs are handed out round-robin from a cursor, so a port just released is the last to be reused (late packets of
  * a finished call do not land on a new participant). A bind failure (port taken by another process) skips to the
  * next pair; when every pair has been tried, allocation fails with RelayError('no-ports') (the focus answers 503).
+ *
+ * Video lines get the native batched socket (media-relay/rtp/media-socket.ts, recvmmsg/sendmmsg) when the addon is
+ * built and the host is IPv4; audio lines, and everything when it is not, get Node's dgram.
  */
-import { createSocket, type Socket } from 'node:dgram';
-import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
-import { isIP } from 'node:net';
-import { RelayError } from './api.ts';
+import { RelayError, type MediaKind } from './api.ts';
 import type { Logger } from '../registrar/log.ts';
+import { DgramSocket, MmsgSocket, type MediaSocket } from './rtp/media-socket.ts';
 
 export interface PortRange {
   readonly min: number;
@@ -21,9 +22,9 @@ export interface PortRange {
 }
 
 export interface PortPair {
-  readonly rtp: Socket;
+  readonly rtp: MediaSocket;
   /** Undefined with rtcp-mux. */
-  readonly rtcp: Socket | undefined;
+  readonly rtcp: MediaSocket | undefined;
   readonly rtpPort: number;
   /** = rtpPort with rtcp-mux. */
   readonly rtcpPort: number;
@@ -60,21 +61,23 @@ export class PortAllocator {
     return this.pairs;
   }
 
-  async allocate(rtcpMux: boolean): Promise<PortPair> {
+  /** A pair for a media line; `kind` 'video' takes the native batched socket when available. */
+  async allocate(rtcpMux: boolean, kind: MediaKind = 'audio'): Promise<PortPair> {
+    const native = kind === 'video';
     for (let tried = 0; tried < this.pairs; tried++) {
       const index = this.cursor;
       this.cursor = (this.cursor + 1) % this.pairs;
       const port = this.first + index * 2;
       if (this.inUse.has(port)) continue;
       this.inUse.add(port); // reserve before awaiting: concurrent allocations never race for a pair
-      const rtp = await this.bind(port);
+      const rtp = await this.bind(port, native);
       if (!rtp) {
         this.inUse.delete(port);
         continue;
       }
-      let rtcp: Socket | undefined;
+      let rtcp: MediaSocket | undefined;
       if (!rtcpMux) {
-        rtcp = await this.bind(port + 1);
+        rtcp = await this.bind(port + 1, native);
         if (!rtcp) {
           rtp.close();
           this.inUse.delete(port);
@@ -90,8 +93,8 @@ export class PortAllocator {
         release: () => {
           if (released) return;
           released = true;
-          closeQuietly(rtp);
-          if (rtcp) closeQuietly(rtcp);
+          rtp.close();
+          rtcp?.close();
           this.inUse.delete(port);
         },
       };
@@ -99,61 +102,12 @@ export class PortAllocator {
     throw new RelayError('no-ports', `no free RTP port pair in ${this.first}-${this.first + this.pairs * 2 - 1}`);
   }
 
-  private bind(port: number): Promise<Socket | undefined> {
-    const socket = createSocket({ type: this.host.includes(':') ? 'udp6' : 'udp4', lookup: literalLookup });
-    return new Promise((resolve) => {
-      const onError = (err: Error) => {
-        this.log.debug({ port, err: err.message }, 'bind failed, trying the next pair');
-        closeQuietly(socket);
-        resolve(undefined);
-      };
-      socket.once('error', onError);
-      socket.bind(port, this.host, () => {
-        socket.off('error', onError);
-        try {
-          socket.setRecvBufferSize(RECV_BUFFER_BYTES);
-        } catch {
-          // best effort: the OS cap (net.core.rmem_max) may be lower
-        }
-        resolve(socket);
-      });
-    });
-  }
-}
-
-/** IP literals seen as destinations → their family (bounded; cleared when full). */
-const literalFamily = new Map<string, number>();
-const LITERAL_CACHE_MAX = 4096;
-
-/**
- * The sockets' address lookup. Node's dgram `send` resolves the destination on EVERY datagram through dns.lookup,
- * which for an IP literal tests two regular expressions and defers the send to the next tick (a closure, a
- * nextTick and an async-id scope per packet: about a tenth of the relay's CPU per forwarded video packet, measured
- * with --cpu-prof). SDP addresses and latched sources are IP literals: answer those synchronously from a cache; a
- * host name (an SDP c= FQDN) still goes to dns.lookup.
- */
-function literalLookup(
-  hostname: string,
-  options: LookupOneOptions | number,
-  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
-): void {
-  let family = literalFamily.get(hostname);
-  if (family === undefined) {
-    family = isIP(hostname);
-    if (literalFamily.size >= LITERAL_CACHE_MAX) literalFamily.clear();
-    literalFamily.set(hostname, family);
-  }
-  if (family !== 0) {
-    callback(null, hostname, family);
-    return;
-  }
-  dnsLookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
-}
-
-function closeQuietly(s: Socket): void {
-  try {
-    s.close();
-  } catch {
-    // already closed
+  private async bind(port: number, native: boolean): Promise<MediaSocket | undefined> {
+    const onBindError = (err: Error) => this.log.debug({ port, err: err.message }, 'bind failed, trying the next pair');
+    if (native) {
+      const s = MmsgSocket.bind(this.host, port, RECV_BUFFER_BYTES, onBindError);
+      if (s !== undefined || MmsgSocket.canBind(this.host)) return s;
+    }
+    return DgramSocket.bind(this.host, port, RECV_BUFFER_BYTES, onBindError);
   }
 }

@@ -43,7 +43,7 @@ export interface MediaRelayOptions {
    * loop, on the real monotonic clock; 'inline' — on this thread, on the injected clock (tests, tiny servers).
    */
   readonly audio?: 'worker' | 'inline';
-  /** Worker threads for 'worker' mode (default: cores − 1, at least 1). */
+  /** Worker threads for 'worker' mode (default: defaultAudioWorkers() — one per core up to 2, then cores − 1). */
   readonly audioWorkers?: number;
   /** No packet for this long on a publishing line → 'media-timeout' (default 30 s). */
   readonly mediaTimeoutMs?: number;
@@ -131,7 +131,7 @@ class RelayImpl implements MediaRelay {
     if (role !== undefined && role !== 'main' && (typeof role !== 'object' || typeof role.subscribeTo !== 'string')) {
       throw new RelayError('bad-request', 'bad videoRole');
     }
-    const pair = await this.ports.allocate(req.rtcpMux);
+    const pair = await this.ports.allocate(req.rtcpMux, req.kind);
     if (this.closed) {
       pair.release();
       throw new RelayError('closed', 'media relay is closed');

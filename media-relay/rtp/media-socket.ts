@@ -1,0 +1,266 @@
+/**
+ * The relay's UDP socket for one RTP (or RTCP) port, behind one small interface with two implementations:
+ *
+ *   - `MmsgSocket` — the optional native addon (media-relay/rtp/native/udp_mmsg.c, Linux, IPv4): recvmmsg(2) into a
+ *     ring shared with JS, one call into JS per batch of datagrams, sends made during the batch leave in one
+ *     sendmmsg(2). Datagrams are delivered as views into the ring: VALID ONLY DURING THE HANDLER CALL (the next
+ *     batch overwrites them) — a consumer that keeps a packet must copy it (`borrowed` says so).
+ *   - `DgramSocket` — Node's dgram, the pure-JS fallback (no addon built, IPv6, or SIPMEET_RELAY_UDP=dgram).
+ *     Each datagram is a fresh Buffer the handler may keep.
+ *
+ * Both deliver (datagram, source address, source port); the address string is stable per source (the same string
+ * object for the same address), so comparing it with a latched address is a pointer compare in the common case.
+ * Send never throws: a failure is counted (`sendErrors`), as UDP loses packets anyway.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
+
+export type DatagramHandler = (buf: Buffer, address: string, port: number) => void;
+
+export interface MediaSocket {
+  readonly port: number;
+  /** True when delivered buffers are only valid during the handler call (copy to keep). */
+  readonly borrowed: boolean;
+  /** Datagrams that could not be sent (counted, never thrown). */
+  readonly sendErrors: number;
+  onDatagram(handler: DatagramHandler): void;
+  onError(handler: (err: Error) => void): void;
+  send(buf: Uint8Array, port: number, address: string): void;
+  close(): void;
+}
+
+// ── dgram (fallback) ─────────────────────────────────────────────────────────────────────────────────────────────
+
+/** IP literals seen as destinations → their family (bounded; cleared when full). */
+const literalFamily = new Map<string, number>();
+const LITERAL_CACHE_MAX = 4096;
+
+/**
+ * The dgram sockets' address lookup. Node's dgram `send` resolves the destination on EVERY datagram through
+ * dns.lookup, which for an IP literal tests two regular expressions and defers the send to the next tick (a
+ * closure, a nextTick and an async-id scope per packet: about a tenth of the relay's CPU per forwarded video packet,
+ * measured with --cpu-prof). SDP addresses and latched sources are IP literals: answer those synchronously from a
+ * cache; a host name (an SDP c= FQDN) still goes to dns.lookup.
+ */
+function literalLookup(
+  hostname: string,
+  options: LookupOneOptions | number,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  let family = literalFamily.get(hostname);
+  if (family === undefined) {
+    family = isIP(hostname);
+    if (literalFamily.size >= LITERAL_CACHE_MAX) literalFamily.clear();
+    literalFamily.set(hostname, family);
+  }
+  if (family !== 0) {
+    callback(null, hostname, family);
+    return;
+  }
+  dnsLookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
+}
+
+export class DgramSocket implements MediaSocket {
+  readonly borrowed = false;
+  /** dgram reports send failures only to a callback, which the hot path does not pass (it costs per packet). */
+  readonly sendErrors = 0;
+  private closed = false;
+
+  private constructor(private readonly socket: Socket, readonly port: number) {}
+
+  /** Bind `host:port`; resolves undefined when the port is taken (or the bind fails otherwise). */
+  static bind(host: string, port: number, recvBufferBytes: number, onBindError: (err: Error) => void): Promise<DgramSocket | undefined> {
+    const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', lookup: literalLookup });
+    return new Promise((resolve) => {
+      const onError = (err: Error) => {
+        onBindError(err);
+        try {
+          socket.close();
+        } catch {
+          // already closed
+        }
+        resolve(undefined);
+      };
+      socket.once('error', onError);
+      socket.bind(port, host, () => {
+        socket.off('error', onError);
+        try {
+          socket.setRecvBufferSize(recvBufferBytes);
+        } catch {
+          // best effort: the OS cap (net.core.rmem_max) may be lower
+        }
+        resolve(new DgramSocket(socket, socket.address().port));
+      });
+    });
+  }
+
+  onDatagram(handler: DatagramHandler): void {
+    this.socket.on('message', (msg, rinfo) => handler(msg, rinfo.address, rinfo.port));
+  }
+
+  onError(handler: (err: Error) => void): void {
+    this.socket.on('error', handler);
+  }
+
+  send(buf: Uint8Array, port: number, address: string): void {
+    if (this.closed) return;
+    this.socket.send(buf, port, address);
+  }
+
+  close(): void {
+    this.closed = true;
+    try {
+      this.socket.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+// ── native (recvmmsg / sendmmsg) ─────────────────────────────────────────────────────────────────────────────────
+
+interface UdpMmsgAddon {
+  readonly BATCH: number;
+  readonly SLOT: number;
+  open(host: string, port: number, rcvbuf: number): object;
+  start(h: object, ring: ArrayBuffer, meta: Int32Array, onBatch: (n: number) => void): void;
+  send(h: object, buf: Uint8Array, ip: number, port: number): number;
+  localPort(h: object): number;
+  stats(h: object): number[];
+  close(h: object): void;
+}
+
+function loadAddon(): UdpMmsgAddon | undefined {
+  if (process.env['SIPMEET_RELAY_UDP'] === 'dgram' || process.platform !== 'linux') return undefined;
+  try {
+    return createRequire(import.meta.url)('./native/build/udp_mmsg.node') as UdpMmsgAddon;
+  } catch {
+    return undefined; // not built (no compiler at npm ci): dgram it is
+  }
+}
+
+const addon = loadAddon();
+
+/** Whether the native path is available (built, Linux, not disabled by SIPMEET_RELAY_UDP=dgram). */
+export const nativeUdpAvailable = addon !== undefined;
+
+/** Dotted IPv4 → host-order uint32, or undefined when not an IPv4 literal. */
+export function ipv4ToUint(address: string): number | undefined {
+  const parts = address.split('.');
+  if (parts.length !== 4) return undefined;
+  let v = 0;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p)) return undefined;
+    const n = Number(p);
+    if (n > 255) return undefined;
+    v = v * 256 + n;
+  }
+  return v;
+}
+
+/** host-order uint32 → source address string, one string object per address (bounded cache). */
+const addressStrings = new Map<number, string>();
+function addressString(ip: number): string {
+  let s = addressStrings.get(ip);
+  if (s === undefined) {
+    s = `${ip >>> 24}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}`;
+    if (addressStrings.size >= LITERAL_CACHE_MAX) addressStrings.clear();
+    addressStrings.set(ip, s);
+  }
+  return s;
+}
+
+/** Destination address string → uint32 (bounded cache; NaN: not IPv4). */
+const addressInts = new Map<string, number>();
+function addressInt(address: string): number {
+  let v = addressInts.get(address);
+  if (v === undefined) {
+    v = ipv4ToUint(address) ?? NaN;
+    if (addressInts.size >= LITERAL_CACHE_MAX) addressInts.clear();
+    addressInts.set(address, v);
+  }
+  return v;
+}
+
+export class MmsgSocket implements MediaSocket {
+  readonly borrowed = true;
+  private handler: DatagramHandler | undefined;
+  private errorHandler: ((err: Error) => void) | undefined;
+  private readonly ring: Buffer;
+  private readonly meta: Int32Array;
+  /** One view per ring slot, made once: a datagram is `views[i].subarray(0, length)`. */
+  private readonly slots: Buffer[] = [];
+  private closed = false;
+  private unsent = 0;
+
+  private constructor(private readonly h: object, readonly port: number, private readonly a: UdpMmsgAddon) {
+    this.ring = Buffer.alloc(a.BATCH * a.SLOT);
+    this.meta = new Int32Array(3 * a.BATCH);
+    for (let i = 0; i < a.BATCH; i++) this.slots.push(this.ring.subarray(i * a.SLOT, (i + 1) * a.SLOT));
+    a.start(h, this.ring.buffer as ArrayBuffer, this.meta, (n) => this.onBatch(n));
+  }
+
+  /**
+   * Bind `host:port` natively; undefined when the addon is missing or `host` is not IPv4 (use dgram), or when the
+   * port is taken (`onBindError` is told).
+   */
+  static bind(host: string, port: number, recvBufferBytes: number, onBindError: (err: Error) => void): MmsgSocket | undefined {
+    if (addon === undefined || !MmsgSocket.canBind(host)) return undefined;
+    try {
+      const h = addon.open(host, port, recvBufferBytes);
+      return new MmsgSocket(h, addon.localPort(h), addon);
+    } catch (err) {
+      onBindError(err as Error);
+      return undefined;
+    }
+  }
+
+  /** Can `host` get a native socket (addon loaded, IPv4 literal)? */
+  static canBind(host: string): boolean {
+    return addon !== undefined && ipv4ToUint(host) !== undefined;
+  }
+
+  get sendErrors(): number {
+    return this.unsent + (this.closed ? 0 : this.a.stats(this.h)[3]!);
+  }
+
+  onDatagram(handler: DatagramHandler): void {
+    this.handler = handler;
+  }
+
+  onError(handler: (err: Error) => void): void {
+    this.errorHandler = handler;
+  }
+
+  private onBatch(n: number): void {
+    const h = this.handler;
+    const meta = this.meta;
+    for (let i = 0; i < n && !this.closed; i++) {
+      const len = meta[3 * i]!;
+      if (len < 0) {
+        this.errorHandler?.(new Error('datagram larger than the receive slot, dropped'));
+        continue;
+      }
+      if (h !== undefined) h(this.slots[i]!.subarray(0, len), addressString(meta[3 * i + 1]! >>> 0), meta[3 * i + 2]!);
+    }
+  }
+
+  send(buf: Uint8Array, port: number, address: string): void {
+    if (this.closed) return;
+    const ip = addressInt(address);
+    if (Number.isNaN(ip)) {
+      this.unsent++; // an IPv6 or host-name destination on an IPv4 socket
+      return;
+    }
+    this.a.send(this.h, buf, ip, port);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsent += this.a.stats(this.h)[3]!;
+    this.a.close(this.h);
+  }
+}
