@@ -27,6 +27,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { createMediaRelay, type MediaRelay } from '../media-relay/relay.ts';
+import { defaultAudioWorkers } from '../media-relay/audio/worker-host.ts';
 import { silentLogger } from '../registrar/log.ts';
 import { CLK_TCK, machineBusyTicks, udpRcvbufErrors } from './lib/procs.ts';
 import { IpcChild } from './lib/ipc-child.ts';
@@ -133,7 +134,7 @@ async function main(): Promise<void> {
       // Threads that exist before the relay are not its audio workers; threads that appear later are (workers start
       // on first use, one per meeting placed until the configured count) — counted at each snapshot.
       const before = new Set(threadTicks().keys());
-      const workers = AUDIO_WORKERS ?? Math.max(1, availableParallelism() - 1);
+      const workers = AUDIO_WORKERS ?? defaultAudioWorkers();
       await prewarm(relay, codec, workers);
       const rssBase = process.memoryUsage.rss();
       const started = [...threadTicks().keys()].filter((t) => !before.has(t)).length;
@@ -349,8 +350,8 @@ function slope(points: Array<[number, number]>): number {
 
 function report(date: string, costs: Record<string, CodecCost>, results: StepResult[]): void {
   const lines: string[] = [];
-  const workers = AUDIO_WORKERS ?? Math.max(1, availableParallelism() - 1);
-  lines.push(`Run ${date}, node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${workers} audio worker thread(s)${AUDIO_WORKERS === undefined ? ' (the default: cores − 1)' : ''}`);
+  const workers = AUDIO_WORKERS ?? defaultAudioWorkers();
+  lines.push(`Run ${date}, node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${workers} audio worker thread(s)${AUDIO_WORKERS === undefined ? ' (the default)' : ''}`);
   for (const c of Object.values(costs)) lines.push(`codec cost (${c.codec}): decode talker ${f1(c.decodeTalkerUs)} µs, quiet ${f1(c.decodeQuietUs)} µs, encode ${f1(c.encodeUs)} µs per 20 ms (${c.note})`);
   lines.push('');
   lines.push('| codec | participants | gen alone CPU % | gen alone late+missing % | late+missing % | pkts/s per listener min | relay CPU % (main / worker) | % per participant | gen CPU % | other load % | RSS KB/participant | codec work % | efficiency | latency p50 / p99 ms | verdict |');

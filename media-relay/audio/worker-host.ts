@@ -12,7 +12,7 @@
  * and a wake-up of the worker) cost more than the relay's socket work (docs/benchmarks.md, mixer capacity).
  *
  * A meeting lives on one worker (chosen with the fewest meetings when its first leg is added) and stays there;
- * meetings spread over N workers, N = os.availableParallelism() − 1 (at least 1) unless given. Workers start on
+ * meetings spread over N workers, N = defaultAudioWorkers() unless given. Workers start on
  * first use. `inline: true` runs the same engine on this thread (tests, tiny deployments), optionally on an
  * injected clock (ManualClock) — in worker mode the clock is always the real monotonic one.
  *
@@ -31,7 +31,7 @@ import type { AudioLegConfig, AudioOut, MeetingAudioStats, RtpIn } from './types
 
 export interface AudioWorkerHostOptions {
   readonly logger: Logger;
-  /** Worker threads to spread meetings over. Default os.availableParallelism() − 1, at least 1. */
+  /** Worker threads to spread meetings over. Default defaultAudioWorkers(). */
   readonly workers?: number;
   /** Run on this thread, no workers (tests). */
   readonly inline?: boolean;
@@ -39,6 +39,16 @@ export interface AudioWorkerHostOptions {
   readonly clock?: Clock;
   /** The mix bus rate: 48000 (the only one supported). */
   readonly sampleRate?: 48000;
+}
+
+/**
+ * Default audio worker count: one per core up to 2 cores, then cores − 1 (a core left to the relay's main thread:
+ * sockets, RTP in/out, video forwarding, SIP when in one process). On 2 cores both workers are needed: the codec
+ * work of 500 Opus participants is ≈ 0.9 of a core on its own, and the main thread no longer takes a packet hop
+ * per packet (packet-ring.ts), so it needs far less than a core (docs/benchmarks.md, mixer capacity).
+ */
+export function defaultAudioWorkers(cores: number = availableParallelism()): number {
+  return Math.max(1, cores <= 2 ? cores : cores - 1);
 }
 
 export type FramesHandler = (meetingId: string, frames: AudioOut[], tick: number, nowMs: number) => void;
@@ -86,7 +96,7 @@ export class AudioWorkerHost {
     if (opts.clock && !opts.inline) throw new TypeError('an injected clock needs inline: true');
     this.log = opts.logger.child({ component: 'audio-host' });
     this.clock = opts.clock ?? systemClock;
-    this.maxLanes = opts.inline ? 1 : Math.max(1, Math.floor(opts.workers ?? availableParallelism() - 1));
+    this.maxLanes = opts.inline ? 1 : Math.max(1, Math.floor(opts.workers ?? defaultAudioWorkers()));
   }
 
   onFrames(cb: FramesHandler): void {

@@ -142,7 +142,17 @@ export class JitterBuffer {
       this.frameTs = ts - prev.ts; // learn the packet duration (≤ 120 ms, RFC 6716's longest)
     }
     // The payload is a view into the relay's receive buffer: keep a copy.
-    this.slots.splice(i, 0, { seq, ts, pkt: { ...pkt, payload: pkt.payload.slice() }, at: nowMs });
+    const kept: RtpIn = {
+      payloadType: pkt.payloadType,
+      sequenceNumber: pkt.sequenceNumber,
+      timestamp: pkt.timestamp,
+      ssrc: pkt.ssrc,
+      marker: pkt.marker,
+      payload: pkt.payload.slice(),
+    };
+    const slot: Slot = { seq, ts, pkt: kept, at: nowMs };
+    if (i === this.slots.length) this.slots.push(slot);
+    else this.slots.splice(i, 0, slot);
     if (seq > this.highestSeq) this.highestSeq = seq;
     this.enforceCap();
   }

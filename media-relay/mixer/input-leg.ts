@@ -133,7 +133,14 @@ export class InputLeg {
         if (dec) this.lastDecoder = dec;
       }
       if (!dec || !pcm) break;
-      this.append(dec.toBus ? dec.toBus.process(pcm) : pcm);
+      const bus = dec.toBus ? dec.toBus.process(pcm) : pcm;
+      if (this.fifoLen === 0 && bus.length === BUS_FRAME) {
+        // The usual case (a 20 ms packet, nothing left over): the decoder's own fresh buffer is this tick's frame.
+        this.level = rms(bus);
+        this.talk.update(this.level);
+        return bus;
+      }
+      this.append(bus);
     }
     if (this.fifoLen === 0) {
       this.level = 0;
