@@ -14,12 +14,15 @@
  * asked rate sent. Figures only, nothing asserted.
  *
  * Run: node --import tsx bench/video-vs-rtpengine.ts [--ms 3000] [--rates 10000,20000,…] [--threads N] [--stop-after 2]
+ * sipmeet's video lines use the native batched sockets when the addon is built (npm ci); SIPMEET_RELAY_UDP=dgram
+ * measures the pure-JS fallback.
  * Needs `apt-get install -y --no-install-recommends rtpengine-daemon` (prints this and exits 2 without it).
  * Target (issue 4): sipmeet ≥ 1.0× rtpengine's packets/s per core.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createMediaRelay, type MediaRelay } from '../media-relay/relay.ts';
+import { nativeUdpAvailable } from '../media-relay/rtp/media-socket.ts';
 import { silentLogger } from '../registrar/log.ts';
 import { IpcChild } from './lib/ipc-child.ts';
 import { CLK_TCK, installCleanup, machineBusyTicks } from './lib/procs.ts';
@@ -77,7 +80,8 @@ async function main(): Promise<void> {
   const relay = await createMediaRelay({ host: '127.0.0.1', advertise: '127.0.0.1', portRange: { min: 47000, max: 47999 }, logger: silentLogger() });
   console.log(
     `# video forwarding: sipmeet vs rtpengine — ${date}, node ${process.version}, ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n` +
-      `# rtpengine ${engine.version} (userspace --table=-1, ${THREADS ?? 'default (one per CPU)'} worker threads); 1200-octet packets, ${MS} ms per step, 1 publisher → 1 receiver`,
+      `# rtpengine ${engine.version} (userspace --table=-1, ${THREADS ?? 'default (one per CPU)'} worker threads); 1200-octet packets, ${MS} ms per step, 1 publisher → 1 receiver\n` +
+      `# sipmeet video sockets: ${nativeUdpAvailable ? 'native recvmmsg/sendmmsg (media-relay/rtp/native; SIPMEET_RELAY_UDP=dgram for the fallback)' : 'dgram (addon not built, or SIPMEET_RELAY_UDP=dgram)'}`,
   );
   try {
     const sinks = (await gen.ask<{ ports: number[] }>({ cmd: 'sinks', n: 3 })).ports; // 0: alone, 1: rtpengine, 2: sipmeet
