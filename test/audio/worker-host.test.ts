@@ -119,3 +119,45 @@ test('meetings spread over the workers (fewest meetings first)', async () => {
   assert.deepEqual(host.load(), [2, 2]);
   await host.close();
 });
+
+test('two workers: each meeting hears only its own talker, packets through the shared ring and frames back in batches', async () => {
+  const host = new AudioWorkerHost({ logger: silentLogger(), workers: 2 });
+  const tones = [440, 660, 880, 1100];
+  const meetings = tones.map((f, i) => ({ id: `m${i}`, f, talk: new ToneClient('talk', OPUS, f), ear: new ToneClient('ear', OPUS, 0), frames: 0 }));
+  host.onFrames((meetingId, outs) => {
+    const m = meetings.find((x) => x.id === meetingId)!;
+    for (const o of outs) {
+      if (o.participantId !== 'ear') continue;
+      m.ear.receive(o);
+      m.frames++;
+    }
+  });
+  for (const m of meetings) {
+    host.addLeg(m.id, m.talk.config);
+    host.addLeg(m.id, m.ear.config);
+  }
+  assert.deepEqual(host.load(), [2, 2]);
+  const start = performance.now();
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const send = (): void => {
+      for (const m of meetings) {
+        host.push(m.id, 'talk', m.talk.nextPacket());
+        host.push(m.id, 'ear', m.ear.nextPacket());
+      }
+      sent++;
+      if (meetings.every((m) => m.frames >= 60) || sent >= 300) return resolve();
+      setTimeout(send, Math.max(0, start + sent * 20 - performance.now()));
+    };
+    send();
+  });
+  await host.close();
+  for (const m of meetings) {
+    assert.ok(m.frames >= 60, `${m.id}: ${m.frames} frames`);
+    const pcm = concat(m.ear.heard.slice(15));
+    assert.ok(toneAmplitude(pcm, 48000, m.f) > 3000, `${m.id} hears its own talker (${m.f} Hz)`);
+    for (const other of tones.filter((f) => f !== m.f)) {
+      assert.ok(toneAmplitude(pcm, 48000, other) < 100, `${m.id} hears nothing of ${other} Hz (${toneAmplitude(pcm, 48000, other).toFixed(0)})`);
+    }
+  }
+});
