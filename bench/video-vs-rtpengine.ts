@@ -8,17 +8,20 @@
  *
  * For each input rate, interleaved so both see the same background load: the generator ALONE (into its own sink:
  * what it delivers with nothing in between — the field notes' rule), then rtpengine, then sipmeet. Per target: packets
- * in and out, loss, CPU of the target process from /proc (all threads; for sipmeet this process, whose only other
+ * in and out, loss, CPU of the target process from /proc (all threads, schedstat ns; for sipmeet this process, whose only other
  * work is waiting on the generator's reply), CPU per packet, packets/s per core (= out/s ÷ cores busy), time its
  * threads waited for a CPU, and the rest of the machine's load. A step passes with ≤ 0.1 % loss and ≥ 95 % of the
  * asked rate sent. Figures only, nothing asserted.
  *
  * Run: node --import tsx bench/video-vs-rtpengine.ts [--ms 3000] [--rates 10000,20000,…] [--threads N] [--stop-after 2]
+ *        [--quiet-pct 50] [--quiet-wait-ms 8000]  (each step waits up to that long for the rest of the machine to use
+ *        ≤ that % of a core: the machine is shared, and a step in the middle of someone's test burst measures them)
  * sipmeet's video lines use the native batched sockets when the addon is built (npm ci); SIPMEET_RELAY_UDP=dgram
  * measures the pure-JS fallback.
  * Needs `apt-get install -y --no-install-recommends rtpengine-daemon` (prints this and exits 2 without it).
  * Target (issue 4): sipmeet ≥ 1.0× rtpengine's packets/s per core.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createMediaRelay, type MediaRelay } from '../media-relay/relay.ts';
@@ -26,7 +29,7 @@ import { nativeUdpAvailable } from '../media-relay/rtp/media-socket.ts';
 import { silentLogger } from '../registrar/log.ts';
 import { IpcChild } from './lib/ipc-child.ts';
 import { CLK_TCK, installCleanup, machineBusyTicks } from './lib/procs.ts';
-import { processTicks, runqWaitMs } from './lib/self-usage.ts';
+import { processTicks, runqWaitMs, waitForQuiet } from './lib/self-usage.ts';
 import { INSTALL_HINT, deleteCall, rtpengineBinary, setupCall, startRtpengine } from './rtpengine/daemon.ts';
 
 const arg = (name: string, def: string): string => {
@@ -37,6 +40,9 @@ const MS = Number(arg('ms', '3000'));
 const RATES = arg('rates', '10000,20000,40000,60000,80000,100000,130000,160000').split(',').map(Number);
 const THREADS = arg('threads', '') === '' ? undefined : Number(arg('threads', '2'));
 const STOP_AFTER = Number(arg('stop-after', '2'));
+/** Before each step, wait (at most QUIET_WAIT_MS) until the rest of the machine uses ≤ QUIET_PCT % of a core. */
+const QUIET_PCT = Number(arg('quiet-pct', '50'));
+const QUIET_WAIT_MS = Number(arg('quiet-wait-ms', '8000'));
 const MAX_LOSS = 0.001;
 
 interface RunReport {
@@ -63,6 +69,28 @@ interface Row {
   overloadMsgs: number;
 }
 
+
+/**
+ * CPU time of a process in seconds: the sum of its threads' on-CPU nanoseconds from /proc/<pid>/task/<tid>/schedstat
+ * (field 1), which is exact, where /proc/<pid>/stat counts 10 ms ticks (±1 tick is ±6 % of a 10,000/s step's CPU).
+ * Falls back to the ticks when schedstat is missing. Both targets' threads live through a whole step.
+ */
+function cpuSeconds(pid: number): number {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) || 0;
+      } catch {
+        // thread gone
+      }
+    }
+    if (ns > 0) return ns / 1e9;
+  } catch {
+    // no /proc/<pid>/task
+  }
+  return processTicks(pid) / CLK_TCK;
+}
 
 const f0 = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '—');
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '—');
@@ -115,6 +143,7 @@ async function main(): Promise<void> {
       ] as const) {
         if (fails[target] >= STOP_AFTER) continue;
         const port = target === 'generator alone' ? sinks[0]! : target === 'sipmeet' ? sipmeetIn : (await freshCall()).callerSendsTo;
+        if (QUIET_WAIT_MS > 0) await waitForQuiet([process.pid, gen.pid, engine.proc.pid], QUIET_PCT, QUIET_WAIT_MS, 500);
         const errs0 = engine.overloadMessages();
         const row = await measure(gen, target, port, sink, target === 'generator alone' ? undefined : pid, gen.pid, rate);
         row.overloadMsgs = target === 'rtpengine' ? engine.overloadMessages() - errs0 : 0;
@@ -151,17 +180,19 @@ async function measure(
   gen: IpcChild, target: Row['target'], port: number, sink: number, pid: number | undefined, genPid: number, rate: number,
 ): Promise<Row> {
   const t0 = performance.now();
-  const c0 = pid === undefined ? 0 : processTicks(pid);
+  const c0 = pid === undefined ? 0 : cpuSeconds(pid);
+  const t0c = pid === undefined ? 0 : processTicks(pid);
   const q0 = pid === undefined ? 0 : runqWaitMs(pid);
   const m0 = machineBusyTicks();
   const g0 = processTicks(genPid);
   const r = await gen.ask<RunReport>({ cmd: 'paced', port, rate, ms: MS });
   const wallS = (performance.now() - t0) / 1000; // includes the generator's 200 ms tail wait; so does the CPU
-  const cpuTicks = pid === undefined ? 0 : processTicks(pid) - c0;
+  const cpuS = pid === undefined ? 0 : cpuSeconds(pid) - c0;
+  const cpuTicks = pid === undefined ? 0 : processTicks(pid) - t0c; // for the machine-load split only
   const genTicks = processTicks(genPid) - g0;
   const out = r.received[sink]!;
   const lossPct = r.sent === 0 ? 0 : Math.max(0, 1 - out / r.sent) * 100;
-  const cpuPct = (cpuTicks / CLK_TCK / wallS) * 100;
+  const cpuPct = (cpuS / wallS) * 100;
   const outPerS = (out * 1000) / r.wallMs;
   const sentPerS = (r.sent * 1000) / r.wallMs;
   return {
@@ -171,7 +202,7 @@ async function measure(
     outPerS,
     lossPct,
     cpuPct: pid === undefined ? NaN : cpuPct,
-    usPerPkt: pid === undefined ? NaN : (cpuTicks / CLK_TCK) * 1e6 / Math.max(1, out),
+    usPerPkt: pid === undefined ? NaN : (cpuS * 1e6) / Math.max(1, out),
     perCore: pid === undefined ? NaN : (out / wallS) / (cpuPct / 100),
     runqPct: pid === undefined ? NaN : ((runqWaitMs(pid) - q0) / (wallS * 1000)) * 100,
     otherPct: Math.max(0, ((machineBusyTicks() - m0 - cpuTicks - genTicks) / CLK_TCK / wallS) * 100),

@@ -2,9 +2,10 @@
  * The relay's UDP socket for one RTP (or RTCP) port, behind one small interface with two implementations:
  *
  *   - `MmsgSocket` — the optional native addon (media-relay/rtp/native/udp_mmsg.c, Linux, IPv4): recvmmsg(2) into a
- *     ring shared with JS, one call into JS per batch of datagrams, sends made during the batch leave in one
- *     sendmmsg(2). Datagrams are delivered as views into the ring: VALID ONLY DURING THE HANDLER CALL (the next
- *     batch overwrites them) — a consumer that keeps a packet must copy it (`borrowed` says so).
+ *     receive ring shared with JS (one per thread, 4 MiB, made on the first native socket), one call into JS per
+ *     batch of datagrams, sends made during the batch (on any socket) leave in one sendmmsg(2) per socket.
+ *     Datagrams are delivered as views into the ring: VALID ONLY DURING THE HANDLER CALL (the next batch, of any
+ *     socket, overwrites them) — a consumer that keeps a packet must copy it (`borrowed` says so).
  *   - `DgramSocket` — Node's dgram, the pure-JS fallback (no addon built, IPv6, or SIPMEET_RELAY_UDP=dgram).
  *     Each datagram is a fresh Buffer the handler may keep.
  *
@@ -124,8 +125,9 @@ export class DgramSocket implements MediaSocket {
 interface UdpMmsgAddon {
   readonly BATCH: number;
   readonly SLOT: number;
+  init(ring: ArrayBuffer, meta: Int32Array): void;
   open(host: string, port: number, rcvbuf: number): object;
-  start(h: object, ring: ArrayBuffer, meta: Int32Array, onBatch: (n: number) => void): void;
+  start(h: object, onBatch: (n: number) => void): void;
   send(h: object, buf: Uint8Array, ip: number, port: number): number;
   localPort(h: object): number;
   stats(h: object): number[];
@@ -184,22 +186,36 @@ function addressInt(address: string): number {
   return v;
 }
 
+/** The thread's receive ring and batch metadata, shared by all native sockets (made on first use). */
+interface Ring {
+  readonly meta: Int32Array;
+  /** One view per ring slot, made once: datagram i of a batch is `slots[i].subarray(0, length)`. */
+  readonly slots: readonly Buffer[];
+}
+let ring: Ring | undefined;
+
+function sharedRing(a: UdpMmsgAddon): Ring {
+  if (ring === undefined) {
+    const bytes = new ArrayBuffer(a.BATCH * a.SLOT);
+    const meta = new Int32Array(3 * a.BATCH);
+    a.init(bytes, meta);
+    const slots: Buffer[] = [];
+    for (let i = 0; i < a.BATCH; i++) slots.push(Buffer.from(bytes, i * a.SLOT, a.SLOT));
+    ring = { meta, slots };
+  }
+  return ring;
+}
+
 export class MmsgSocket implements MediaSocket {
   readonly borrowed = true;
   private handler: DatagramHandler | undefined;
-  private errorHandler: ((err: Error) => void) | undefined;
-  private readonly ring: Buffer;
-  private readonly meta: Int32Array;
-  /** One view per ring slot, made once: a datagram is `views[i].subarray(0, length)`. */
-  private readonly slots: Buffer[] = [];
+  private readonly ring: Ring;
   private closed = false;
   private unsent = 0;
 
   private constructor(private readonly h: object, readonly port: number, private readonly a: UdpMmsgAddon) {
-    this.ring = Buffer.alloc(a.BATCH * a.SLOT);
-    this.meta = new Int32Array(3 * a.BATCH);
-    for (let i = 0; i < a.BATCH; i++) this.slots.push(this.ring.subarray(i * a.SLOT, (i + 1) * a.SLOT));
-    a.start(h, this.ring.buffer as ArrayBuffer, this.meta, (n) => this.onBatch(n));
+    this.ring = sharedRing(a);
+    a.start(h, (n) => this.onBatch(n));
   }
 
   /**
@@ -230,20 +246,15 @@ export class MmsgSocket implements MediaSocket {
     this.handler = handler;
   }
 
-  onError(handler: (err: Error) => void): void {
-    this.errorHandler = handler;
-  }
+  /** Receive errors stay in the kernel (recvmmsg is retried on the next readiness); nothing to report. */
+  onError(_handler: (err: Error) => void): void {}
 
   private onBatch(n: number): void {
     const h = this.handler;
-    const meta = this.meta;
+    if (h === undefined) return;
+    const { meta, slots } = this.ring;
     for (let i = 0; i < n && !this.closed; i++) {
-      const len = meta[3 * i]!;
-      if (len < 0) {
-        this.errorHandler?.(new Error('datagram larger than the receive slot, dropped'));
-        continue;
-      }
-      if (h !== undefined) h(this.slots[i]!.subarray(0, len), addressString(meta[3 * i + 1]! >>> 0), meta[3 * i + 2]!);
+      h(slots[i]!.subarray(0, meta[3 * i]!), addressString(meta[3 * i + 1]! >>> 0), meta[3 * i + 2]!);
     }
   }
 

@@ -4,25 +4,28 @@
  * Node's dgram costs, per datagram received, a 64 KiB allocation shrunk to the datagram, a JS object for the
  * sender's address, an event emission and a callback into JS; per datagram sent, argument checks, a SendWrap and
  * one sendmsg(2). Here a socket owned by this addon is polled on Node's own libuv loop; when it is readable,
- * recvmmsg(2) takes up to BATCH datagrams into one ring the JS side shares (no allocation), JS is called ONCE for
- * the batch, and what JS sends meanwhile is queued and leaves in one sendmmsg(2) after JS returns. Sends made
- * outside a batch (timers: RTCP, keyframe requests, NACK answers) go out at once with sendto(2).
+ * recvmmsg(2) takes up to BATCH datagrams into a receive ring shared with JS (no allocation), JS is called ONCE for
+ * the batch, and what JS sends meanwhile is copied into a send arena, queued per socket, and leaves in one
+ * sendmmsg(2) per socket after JS returns. Sends made outside a batch (timers: RTCP, keyframe requests) go out at
+ * once with sendto(2).
  *
- * Sends are batched across sockets: a packet received on a publisher's port leaves from each receiver's port
- * (symmetric RTP), so while ANY socket's batch is in JS, every send is queued on its own socket and all queues are
- * flushed when JS returns (the dirty list; per thread, as a worker thread loading the addon has its own loop).
+ * Sends are batched ACROSS sockets: a packet received on a publisher's port leaves from each receiver's port
+ * (symmetric RTP), so while any socket's batch is in JS, every send is queued on its own socket and all queues are
+ * flushed when JS returns (the dirty list). The ring, the arena and the dirty list are per thread (one libuv loop
+ * per thread; callbacks never nest), so memory does not grow with the number of sockets.
  *
  * IPv4 only (the caller falls back to dgram for IPv6). Addresses cross as host-order uint32 + port.
  *
- * JS API (media-relay/rtp/mmsg-socket.ts wraps it):
+ * JS API (media-relay/rtp/media-socket.ts wraps it):
+ *   init(ring: ArrayBuffer, meta: Int32Array)   once per thread, before start(): ring ≥ BATCH × SLOT octets;
+ *        datagram i of a batch is at i × SLOT; meta[3i] = length, meta[3i+1] = source IPv4 (host order, as int32),
+ *        meta[3i+2] = source port
  *   open(host: string, port: number, rcvbuf: number) → handle          throws Error with .code on failure
- *   start(handle, ring: ArrayBuffer, meta: Int32Array, onBatch: (n) => void)
- *        ring: BATCH × SLOT octets; datagram i is at i × SLOT; meta[3i] = length (−1: truncated, dropped by JS),
- *        meta[3i+1] = source IPv4 (host order, as int32), meta[3i+2] = source port
- *   send(handle, buf: Uint8Array, ip: number, port: number) → 0 or −errno   (queued while a batch is being handled)
+ *   start(handle, onBatch: (n) => void)
+ *   send(handle, buf: Uint8Array, ip: number, port: number) → 0 or −errno   (queued while a batch is in JS)
  *   localPort(handle) → number
  *   stats(handle) → [batches, datagramsIn, datagramsOut, sendErrors]
- *   close(handle)
+ *   close(handle)                               queued datagrams are sent first
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
@@ -40,7 +43,9 @@
 #include <unistd.h>
 
 #define BATCH 64
-#define SLOT 2048
+#define SLOT 65536          /* the largest UDP payload fits: nothing is ever truncated */
+#define ARENA (1 << 20)     /* send arena: queued datagrams, packed */
+#define MAX_DIRTY 1024
 
 typedef struct {
   napi_env env;
@@ -48,27 +53,27 @@ typedef struct {
   int fd;
   int polling;
   int closed;
+  int dirty; /* on the dirty list */
   napi_ref cb;
-  napi_ref ring_ref;
-  napi_ref meta_ref;
   napi_ref self_ref; /* keeps the handle's JS object alive while polling */
   napi_async_context actx;
-  uint8_t *ring;
-  int32_t *meta;
-  struct mmsghdr rmsg[BATCH];
-  struct iovec riov[BATCH];
-  struct sockaddr_in raddr[BATCH];
-  /* send queue */
+  /* send queue: iovecs point into the thread's arena */
   int nq;
   struct mmsghdr smsg[BATCH];
   struct iovec siov[BATCH];
   struct sockaddr_in saddr[BATCH];
-  uint8_t sbuf[BATCH][SLOT];
-  int dirty; /* on the dirty list */
   double batches, in, out, send_errors;
 } Sock;
 
-#define MAX_DIRTY 1024
+/* Per thread: the receive ring (shared with JS), the receive headers, the send arena, the dirty list. */
+static __thread uint8_t *t_ring;
+static __thread int32_t *t_meta;
+static __thread napi_ref t_ring_ref, t_meta_ref;
+static __thread struct mmsghdr t_rmsg[BATCH];
+static __thread struct iovec t_riov[BATCH];
+static __thread struct sockaddr_in t_raddr[BATCH];
+static __thread uint8_t *t_arena;
+static __thread size_t t_arena_used;
 static __thread int t_in_batch;
 static __thread Sock *t_dirty[MAX_DIRTY];
 static __thread int t_ndirty;
@@ -100,13 +105,14 @@ static Sock *get_sock(napi_env env, napi_value v) {
   return s;
 }
 
+/* Send one socket's queue (its arena space is reclaimed by flush_dirty). */
 static void flush(Sock *s) {
   int done = 0;
   while (done < s->nq) {
     int r = sendmmsg(s->fd, s->smsg + done, (unsigned)(s->nq - done), 0);
     if (r < 0) {
       if (errno == EINTR) continue;
-      /* The rest of the batch is lost (EAGAIN: send buffer full; others: unreachable etc.), counted. */
+      /* The rest is lost (EAGAIN: send buffer full; ECONNREFUSED etc.), counted: UDP loses packets anyway. */
       s->send_errors += s->nq - done;
       break;
     }
@@ -116,7 +122,7 @@ static void flush(Sock *s) {
   s->nq = 0;
 }
 
-/* Send what every socket queued during the batch (closed sockets flushed and left the list when closing). */
+/* Send every queue filled during the batch; then the arena is free again. */
 static void flush_dirty(void) {
   for (int i = 0; i < t_ndirty; i++) {
     Sock *d = t_dirty[i];
@@ -124,12 +130,13 @@ static void flush_dirty(void) {
     if (d->nq > 0) flush(d);
   }
   t_ndirty = 0;
+  t_arena_used = 0;
 }
 
 static void on_poll(uv_poll_t *h, int status, int events) {
   Sock *s = (Sock *)h->data;
   (void)events;
-  if (s->closed || status < 0) return;
+  if (s->closed || status < 0 || t_ring == NULL) return;
   napi_env env = s->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
@@ -137,16 +144,16 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   napi_get_reference_value(env, s->cb, &cb);
   napi_get_reference_value(env, s->self_ref, &recv);
   for (int round = 0; round < 4 && !s->closed; round++) {
-    int n = recvmmsg(s->fd, s->rmsg, BATCH, MSG_DONTWAIT, NULL);
+    for (int i = 0; i < BATCH; i++) {
+      t_rmsg[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
+      t_rmsg[i].msg_hdr.msg_flags = 0;
+    }
+    int n = recvmmsg(s->fd, t_rmsg, BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0) break;
     for (int i = 0; i < n; i++) {
-      int len = (int)s->rmsg[i].msg_len;
-      if (s->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) len = -1;
-      s->meta[3 * i] = len;
-      s->meta[3 * i + 1] = (int32_t)ntohl(s->raddr[i].sin_addr.s_addr);
-      s->meta[3 * i + 2] = ntohs(s->raddr[i].sin_port);
-      s->rmsg[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
-      s->rmsg[i].msg_hdr.msg_flags = 0;
+      t_meta[3 * i] = (int32_t)t_rmsg[i].msg_len;
+      t_meta[3 * i + 1] = (int32_t)ntohl(t_raddr[i].sin_addr.s_addr);
+      t_meta[3 * i + 2] = ntohs(t_raddr[i].sin_port);
     }
     s->batches++;
     s->in += n;
@@ -172,18 +179,48 @@ static void on_poll(uv_poll_t *h, int status, int events) {
 }
 
 static void on_closed(uv_handle_t *h) {
-  Sock *s = (Sock *)h->data;
-  free(s);
+  free(h->data);
 }
 
 static void sock_finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   Sock *s = (Sock *)data;
-  /* Only reached once close() ran (self_ref is held while polling) or when start() was never called. */
+  /* Reached for a socket never started (a started one is held by self_ref until close(), which unwraps it). */
   if (s->fd >= 0) close(s->fd);
-  if (s->polling) return; /* freed by on_closed */
-  free(s);
+  if (!s->polling) free(s);
+}
+
+static napi_value js_init(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *ring = NULL, *meta = NULL;
+  size_t ring_len = 0, meta_len = 0;
+  napi_typedarray_type tt;
+  if (argc < 2 || napi_get_arraybuffer_info(env, argv[0], &ring, &ring_len) != napi_ok || ring_len < (size_t)BATCH * SLOT ||
+      napi_get_typedarray_info(env, argv[1], &tt, &meta_len, &meta, NULL, NULL) != napi_ok || tt != napi_int32_array || meta_len < 3 * BATCH) {
+    napi_throw_type_error(env, NULL, "init(ring: ArrayBuffer ≥ BATCH×SLOT, meta: Int32Array ≥ 3×BATCH)");
+    return NULL;
+  }
+  if (t_ring != NULL) {
+    napi_throw_error(env, NULL, "udp_mmsg: init() already called on this thread");
+    return NULL;
+  }
+  t_arena = (uint8_t *)malloc(ARENA);
+  if (t_arena == NULL) return throw_errno(env, "malloc", ENOMEM);
+  CHECK_NAPI(napi_create_reference(env, argv[0], 1, &t_ring_ref));
+  CHECK_NAPI(napi_create_reference(env, argv[1], 1, &t_meta_ref));
+  t_ring = (uint8_t *)ring;
+  t_meta = (int32_t *)meta;
+  for (int i = 0; i < BATCH; i++) {
+    t_riov[i].iov_base = t_ring + (size_t)i * SLOT;
+    t_riov[i].iov_len = SLOT;
+    t_rmsg[i].msg_hdr.msg_iov = &t_riov[i];
+    t_rmsg[i].msg_hdr.msg_iovlen = 1;
+    t_rmsg[i].msg_hdr.msg_name = &t_raddr[i];
+  }
+  return NULL;
 }
 
 static napi_value js_open(napi_env env, napi_callback_info info) {
@@ -194,7 +231,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   size_t hl = 0;
   int32_t port = 0, rcvbuf = 0;
   if (argc < 3 || napi_get_value_string_utf8(env, argv[0], host, sizeof host, &hl) != napi_ok ||
-      napi_get_value_int32(env, argv[1], &port) != napi_ok || napi_get_value_int32(env, argv[2], &rcvbuf) != napi_ok) {
+      napi_get_value_int32(env, argv[1], &port) != napi_ok || napi_get_value_int32(env, argv[2], &rcvbuf) != napi_ok ||
+      port < 0 || port > 65535) {
     napi_throw_type_error(env, NULL, "open(host, port, rcvbuf)");
     return NULL;
   }
@@ -222,15 +260,13 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   s->env = env;
   s->fd = fd;
   for (int i = 0; i < BATCH; i++) {
-    s->siov[i].iov_base = s->sbuf[i];
     s->smsg[i].msg_hdr.msg_iov = &s->siov[i];
     s->smsg[i].msg_hdr.msg_iovlen = 1;
     s->smsg[i].msg_hdr.msg_name = &s->saddr[i];
     s->smsg[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
     s->saddr[i].sin_family = AF_INET;
   }
-  CHECK_NAPI(napi_create_object(env, &self));
-  if (napi_wrap(env, self, s, sock_finalize, NULL, NULL) != napi_ok) {
+  if (napi_create_object(env, &self) != napi_ok || napi_wrap(env, self, s, sock_finalize, NULL, NULL) != napi_ok) {
     close(fd);
     free(s);
     napi_throw_error(env, NULL, "udp_mmsg: wrap failed");
@@ -240,42 +276,25 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_start(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4], name;
+  size_t argc = 2;
+  napi_value argv[2], name;
+  napi_valuetype t;
   CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  Sock *s = argc == 4 ? get_sock(env, argv[0]) : NULL;
-  void *ring = NULL;
-  size_t ring_len = 0;
-  napi_typedarray_type tt;
-  size_t meta_len = 0;
-  void *meta = NULL;
-  if (s == NULL || s->closed || s->polling || napi_get_arraybuffer_info(env, argv[1], &ring, &ring_len) != napi_ok || ring_len < BATCH * SLOT ||
-      napi_get_typedarray_info(env, argv[2], &tt, &meta_len, &meta, NULL, NULL) != napi_ok || tt != napi_int32_array || meta_len < 3 * BATCH) {
-    napi_throw_type_error(env, NULL, "start(handle, ring, meta, onBatch)");
+  Sock *s = argc == 2 ? get_sock(env, argv[0]) : NULL;
+  if (s == NULL || s->closed || s->polling || t_ring == NULL || napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function) {
+    napi_throw_type_error(env, NULL, "start(handle, onBatch) on an open socket, after init()");
     return NULL;
   }
-  s->ring = (uint8_t *)ring;
-  s->meta = (int32_t *)meta;
-  for (int i = 0; i < BATCH; i++) {
-    s->riov[i].iov_base = s->ring + (size_t)i * SLOT;
-    s->riov[i].iov_len = SLOT;
-    s->rmsg[i].msg_hdr.msg_iov = &s->riov[i];
-    s->rmsg[i].msg_hdr.msg_iovlen = 1;
-    s->rmsg[i].msg_hdr.msg_name = &s->raddr[i];
-    s->rmsg[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
-  }
-  CHECK_NAPI(napi_create_reference(env, argv[1], 1, &s->ring_ref));
-  CHECK_NAPI(napi_create_reference(env, argv[2], 1, &s->meta_ref));
-  CHECK_NAPI(napi_create_reference(env, argv[3], 1, &s->cb));
-  CHECK_NAPI(napi_create_reference(env, argv[0], 1, &s->self_ref));
-  CHECK_NAPI(napi_create_string_utf8(env, "udp_mmsg", NAPI_AUTO_LENGTH, &name));
-  CHECK_NAPI(napi_async_init(env, NULL, name, &s->actx));
   uv_loop_t *loop;
   CHECK_NAPI(napi_get_uv_event_loop(env, &loop));
   if (uv_poll_init(loop, &s->poll, s->fd) != 0) {
     napi_throw_error(env, NULL, "udp_mmsg: uv_poll_init failed");
     return NULL;
   }
+  CHECK_NAPI(napi_create_reference(env, argv[1], 1, &s->cb));
+  CHECK_NAPI(napi_create_reference(env, argv[0], 1, &s->self_ref));
+  CHECK_NAPI(napi_create_string_utf8(env, "udp_mmsg", NAPI_AUTO_LENGTH, &name));
+  CHECK_NAPI(napi_async_init(env, NULL, name, &s->actx));
   s->poll.data = s;
   s->polling = 1;
   uv_poll_start(&s->poll, UV_READABLE, on_poll);
@@ -299,16 +318,17 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   int rc = 0;
   if (s->closed) {
     rc = -EBADF;
-  } else if (len > SLOT) {
-    rc = -EMSGSIZE;
-    s->send_errors++;
-  } else if (t_in_batch && (s->dirty || t_ndirty < MAX_DIRTY)) {
+  } else if (t_in_batch && len <= ARENA && (s->dirty || t_ndirty < MAX_DIRTY)) {
+    if (t_arena_used + len > ARENA) flush_dirty(); /* arena full: send everything queued so far */
     if (!s->dirty) {
       s->dirty = 1;
       t_dirty[t_ndirty++] = s;
     }
     int q = s->nq;
-    memcpy(s->sbuf[q], data, len);
+    uint8_t *p = t_arena + t_arena_used;
+    memcpy(p, data, len);
+    t_arena_used += len;
+    s->siov[q].iov_base = p;
     s->siov[q].iov_len = len;
     s->saddr[q].sin_addr.s_addr = htonl(ip);
     s->saddr[q].sin_port = htons((uint16_t)port);
@@ -355,11 +375,11 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   CHECK_NAPI(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   Sock *s = argc == 1 ? get_sock(env, argv[0]) : NULL;
   if (s == NULL) {
-    napi_throw_type_error(env, NULL, "stats(handle)");
+    napi_throw_type_error(env, NULL, "stats(handle) on a socket not closed");
     return NULL;
   }
   double f[4] = {s->batches, s->in, s->out, s->send_errors};
-  napi_create_array_with_length(env, 4, &arr);
+  CHECK_NAPI(napi_create_array_with_length(env, 4, &arr));
   for (uint32_t i = 0; i < 4; i++) {
     napi_create_double(env, f[i], &v);
     napi_set_element(env, arr, i, v);
@@ -375,22 +395,22 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   if (s == NULL || s->closed) return NULL;
   if (s->nq > 0) flush(s); /* sent before close: it goes out, as with dgram */
   if (s->dirty) {
-    for (int i = 0; i < t_ndirty; i++)
-      if (t_dirty[i] == s) t_dirty[i] = t_dirty[--t_ndirty];
+    for (int i = 0; i < t_ndirty; i++) {
+      if (t_dirty[i] == s) {
+        t_dirty[i] = t_dirty[--t_ndirty];
+        break;
+      }
+    }
     s->dirty = 0;
   }
   s->closed = 1;
-  if (s->polling) {
-    uv_poll_stop(&s->poll);
-    napi_delete_reference(env, s->cb);
-    napi_delete_reference(env, s->ring_ref);
-    napi_delete_reference(env, s->meta_ref);
-    napi_async_destroy(env, s->actx);
-  }
   close(s->fd);
   s->fd = -1;
   if (s->polling) {
-    /* The JS object may now be collected; the Sock itself is freed when libuv has closed the poll handle. */
+    uv_poll_stop(&s->poll);
+    napi_delete_reference(env, s->cb);
+    napi_async_destroy(env, s->actx);
+    /* The JS object may now be collected; the Sock is freed once libuv has closed the poll handle. */
     napi_delete_reference(env, s->self_ref);
     napi_remove_wrap(env, argv[0], NULL);
     uv_close((uv_handle_t *)&s->poll, on_closed);
@@ -400,12 +420,13 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-      {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
-      {"start", NULL, js_start, NULL, NULL, NULL, napi_default, NULL},
-      {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
-      {"localPort", NULL, js_local_port, NULL, NULL, NULL, napi_default, NULL},
-      {"stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL},
-      {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
+      {"init", NULL, js_init, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"start", NULL, js_start, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"send", NULL, js_send, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"localPort", NULL, js_local_port, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"stats", NULL, js_stats, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_value batch, slot;
   napi_create_int32(env, BATCH, &batch);
