@@ -14,7 +14,7 @@
  * asked rate sent. Figures only, nothing asserted.
  *
  * Run: node --import tsx bench/video-vs-rtpengine.ts [--ms 3000] [--rates 10000,20000,…] [--threads N] [--stop-after 2]
- *        [--quiet-pct 50] [--quiet-wait-ms 8000]  (each step waits up to that long for the rest of the machine to use
+ *        [--quiet-pct 50] [--quiet-wait-ms 8000] [--repeat 1]  (each step waits up to that long for the rest of the machine to use
  *        ≤ that % of a core: the machine is shared, and a step in the middle of someone's test burst measures them)
  * sipmeet's video lines use the native batched sockets when the addon is built (npm ci); SIPMEET_RELAY_UDP=dgram
  * measures the pure-JS fallback.
@@ -43,6 +43,8 @@ const STOP_AFTER = Number(arg('stop-after', '2'));
 /** Before each step, wait (at most QUIET_WAIT_MS) until the rest of the machine uses ≤ QUIET_PCT % of a core. */
 const QUIET_PCT = Number(arg('quiet-pct', '50'));
 const QUIET_WAIT_MS = Number(arg('quiet-wait-ms', '8000'));
+/** Steps per rate and target (interleaved); the summary takes the median packets/s per core of the passing ones. */
+const REPEAT = Math.max(1, Number(arg('repeat', '1')));
 const MAX_LOSS = 0.001;
 
 interface RunReport {
@@ -136,24 +138,26 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     const fails = { 'generator alone': 0, rtpengine: 0, sipmeet: 0 };
     for (const rate of RATES) {
-      for (const [target, sink, pid] of [
-        ['generator alone', 0, gen.pid],
-        ['rtpengine', 1, engine.proc.pid],
-        ['sipmeet', 2, process.pid],
-      ] as const) {
-        if (fails[target] >= STOP_AFTER) continue;
-        const port = target === 'generator alone' ? sinks[0]! : target === 'sipmeet' ? sipmeetIn : (await freshCall()).callerSendsTo;
-        if (QUIET_WAIT_MS > 0) await waitForQuiet([process.pid, gen.pid, engine.proc.pid], QUIET_PCT, QUIET_WAIT_MS, 500);
-        const errs0 = engine.overloadMessages();
-        const row = await measure(gen, target, port, sink, target === 'generator alone' ? undefined : pid, gen.pid, rate);
-        row.overloadMsgs = target === 'rtpengine' ? engine.overloadMessages() - errs0 : 0;
-        rows.push(row);
-        fails[target] = row.ok ? 0 : fails[target] + 1;
-        console.log(
-          `${row.target.padEnd(16)} ${f0(rate).padStart(7)} ${f0(row.sentPerS).padStart(8)} ${f0(row.outPerS).padStart(8)} ${f2(row.lossPct).padStart(7)} ` +
-            `${f1(row.cpuPct).padStart(7)} ${f2(row.usPerPkt).padStart(7)} ${f0(row.perCore).padStart(16)} ${f1(row.runqPct).padStart(7)} ${f1(row.otherPct).padStart(8)} ` +
-            `${f1(row.genCpuPct).padStart(10)}  ${row.ok ? 'ok' : 'LOSS/short'}${row.overloadMsgs ? `  (${row.overloadMsgs})` : ''}`,
-        );
+      for (let rep = 0; rep < REPEAT; rep++) {
+        for (const [target, sink, pid] of [
+          ['generator alone', 0, gen.pid],
+          ['rtpengine', 1, engine.proc.pid],
+          ['sipmeet', 2, process.pid],
+        ] as const) {
+          if (fails[target] >= STOP_AFTER) continue;
+          const port = target === 'generator alone' ? sinks[0]! : target === 'sipmeet' ? sipmeetIn : (await freshCall()).callerSendsTo;
+          if (QUIET_WAIT_MS > 0) await waitForQuiet([process.pid, gen.pid, engine.proc.pid], QUIET_PCT, QUIET_WAIT_MS, 500);
+          const errs0 = engine.overloadMessages();
+          const row = await measure(gen, target, port, sink, target === 'generator alone' ? undefined : pid, gen.pid, rate);
+          row.overloadMsgs = target === 'rtpengine' ? engine.overloadMessages() - errs0 : 0;
+          rows.push(row);
+          fails[target] = row.ok ? 0 : fails[target] + 1;
+          console.log(
+            `${row.target.padEnd(16)} ${f0(rate).padStart(7)} ${f0(row.sentPerS).padStart(8)} ${f0(row.outPerS).padStart(8)} ${f2(row.lossPct).padStart(7)} ` +
+              `${f1(row.cpuPct).padStart(7)} ${f2(row.usPerPkt).padStart(7)} ${f0(row.perCore).padStart(16)} ${f1(row.runqPct).padStart(7)} ${f1(row.otherPct).padStart(8)} ` +
+              `${f1(row.genCpuPct).padStart(10)}  ${row.ok ? 'ok' : 'LOSS/short'}${row.overloadMsgs ? `  (${row.overloadMsgs})` : ''}`,
+          );
+        }
       }
       if (fails.rtpengine >= STOP_AFTER && fails.sipmeet >= STOP_AFTER) break;
     }
@@ -212,17 +216,27 @@ async function measure(
   };
 }
 
+const median = (xs: number[]): number => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length === 0 ? NaN : v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+};
+
 function summary(rows: Row[]): void {
   const of = (t: Row['target']) => rows.filter((r) => r.target === t);
   const maxOk = (t: Row['target']) => Math.max(0, ...of(t).filter((r) => r.ok).map((r) => r.rate));
   console.log(`\nhighest rate with ≤ 0.1 % loss: generator alone ${maxOk('generator alone')}/s, rtpengine ${maxOk('rtpengine')}/s, sipmeet ${maxOk('sipmeet')}/s`);
-  // Packets/s per core where both passed, rate by rate, and their ratio.
-  const both = of('rtpengine').filter((r) => r.ok).flatMap((e) => {
-    const s = of('sipmeet').find((x) => x.rate === e.rate && x.ok);
-    return s ? [{ rate: e.rate, engine: e.perCore, sipmeet: s.perCore, engineUs: e.usPerPkt, sipmeetUs: s.usPerPkt }] : [];
+  // Packets/s per core where both passed, rate by rate (medians over the passing steps), and their ratio.
+  const both = [...new Set(rows.map((r) => r.rate))].flatMap((rate) => {
+    const e = of('rtpengine').filter((r) => r.rate === rate && r.ok);
+    const s = of('sipmeet').filter((r) => r.rate === rate && r.ok);
+    if (e.length === 0 || s.length === 0) return [];
+    return [{ rate, engine: median(e.map((r) => r.perCore)), sipmeet: median(s.map((r) => r.perCore)), engineUs: median(e.map((r) => r.usPerPkt)), sipmeetUs: median(s.map((r) => r.usPerPkt)), n: `${e.length}/${s.length}` }];
   });
   for (const b of both) {
-    console.log(`  at ${b.rate}/s: packets/s per core rtpengine ${f0(b.engine)}, sipmeet ${f0(b.sipmeet)} → ratio ${f2(b.sipmeet / b.engine)} (CPU per packet ${f2(b.engineUs)} vs ${f2(b.sipmeetUs)} µs)`);
+    console.log(
+      `  at ${b.rate}/s: packets/s per core rtpengine ${f0(b.engine)}, sipmeet ${f0(b.sipmeet)} → ratio ${f2(b.sipmeet / b.engine)} (CPU per packet ${f2(b.engineUs)} vs ${f2(b.sipmeetUs)} µs` +
+        `${REPEAT > 1 ? `; medians of ${b.n} passing steps` : ''})`,
+    );
   }
   const top = both[both.length - 1];
   if (top) {
