@@ -7,6 +7,7 @@
  */
 import type { Clock, TimerHandle } from '../../registrar/sip/clock.ts';
 
+/** Default catch-up: 5 ticks (100 ms of 20 ms ticks). */
 const MAX_CATCH_UP = 5;
 
 export class Ticker {
@@ -27,6 +28,8 @@ export class Ticker {
      * sharing the machine (audio workers) can be spread over the period instead of all waking at once.
      */
     private readonly phase?: { readonly phaseMs: number; readonly originMs: number },
+    /** Ticks run back to back after a stall before the schedule skips ahead (see above). */
+    private readonly maxCatchUp: number = MAX_CATCH_UP,
   ) {}
 
   get isRunning(): boolean {
@@ -64,7 +67,7 @@ export class Ticker {
     const now = this.clock.now();
     let ran = 0;
     while (this.running && this.start + (this.index + 1) * this.periodMs <= now + 0.01) {
-      if (ran === MAX_CATCH_UP) {
+      if (ran === this.maxCatchUp) {
         const behind = Math.floor((now - this.start) / this.periodMs) - this.index;
         this.skipped += behind;
         this.index += behind;

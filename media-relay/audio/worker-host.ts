@@ -24,6 +24,7 @@ import type { Clock } from '../../registrar/sip/clock.ts';
 import { systemClock } from '../../registrar/sip/clock.ts';
 import type { Logger } from '../../registrar/log.ts';
 import { AudioEngine } from './engine.ts';
+import { createCodecLocks } from './codec-lock.ts';
 import { readFrameBatch } from './frame-batch.ts';
 import type { EngineEvent, HostCommand } from './messages.ts';
 import { PacketRing } from './packet-ring.ts';
@@ -84,6 +85,8 @@ export class AudioWorkerHost {
   private readonly legNames = new Map<number, string>();
   private nextMeetingNum = 1;
   private nextLegId = 1;
+  /** Shared by all this host's workers (codec-lock.ts: the native Opus binding is not thread-safe). */
+  private readonly codecLocks = createCodecLocks();
   private readonly framesHandlers: FramesHandler[] = [];
   private readonly dtmfHandlers: DtmfHandler[] = [];
   private readonly speakerHandlers: ActiveSpeakerHandler[] = [];
@@ -238,7 +241,7 @@ export class AudioWorkerHost {
     }
     const ring = PacketRing.create();
     const worker = new Worker(new URL('./worker-entry.js', import.meta.url), {
-      workerData: { index, workers: this.maxLanes, logLevel: this.opts.logger.level, ring: ring.buffer },
+      workerData: { index, workers: this.maxLanes, logLevel: this.opts.logger.level, ring: ring.buffer, codecLocks: this.codecLocks },
     });
     let exited = false;
     const exit = new Promise<void>((resolve) => worker.once('exit', () => resolve()));

@@ -8,6 +8,7 @@ import type { AudioLegConfig, RtpIn } from '../audio/types.ts';
 import type { AudioCodec } from '../codec/types.ts';
 import { createCodec } from '../codec/create-codec.ts';
 import { Resampler } from '../audio/resample.ts';
+import { DECODE_LOCK, withCodecLock } from '../audio/codec-lock.ts';
 import { JitterBuffer } from '../jitter/jitter-buffer.ts';
 import { DtmfReceiver } from './dtmf.ts';
 import { TalkDetector } from './talk-detector.ts';
@@ -27,6 +28,8 @@ interface Decoder {
   readonly spec: CodecSpec;
   readonly codec: AudioCodec;
   readonly toBus: Resampler | undefined;
+  /** Opus: native code writing a process-wide buffer (codec-lock.ts). */
+  readonly native: boolean;
 }
 
 export interface InputLegCounters {
@@ -119,16 +122,16 @@ export class InputLeg {
       let dec: Decoder | undefined;
       if (got === 'missing') {
         dec = this.lastDecoder;
-        pcm = dec ? dec.codec.conceal() : null;
+        pcm = dec ? conceal(dec) : null;
         this.counters.concealed++;
       } else {
         dec = this.decoderFor(got.payloadType);
-        pcm = dec ? dec.codec.decode(got.payload) : null;
+        pcm = dec ? decode(dec, got.payload) : null;
         if (dec && pcm === null) {
           // Untrusted payload that does not decode: conceal in its place, count it.
           this.counters.decodeErrors++;
           this.counters.concealed++;
-          pcm = dec.codec.conceal();
+          pcm = conceal(dec);
         }
         if (dec) this.lastDecoder = dec;
       }
@@ -181,7 +184,7 @@ export class InputLeg {
     const spec = this.config.codecs.find((c) => c.payloadType === pt);
     const codec = spec && createCodec(spec);
     if (!spec || !codec) return undefined;
-    d = { spec, codec, toBus: codec.sampleRate === BUS_RATE ? undefined : new Resampler(codec.sampleRate, BUS_RATE) };
+    d = { spec, codec, toBus: codec.sampleRate === BUS_RATE ? undefined : new Resampler(codec.sampleRate, BUS_RATE), native: codec.name === 'opus' };
     this.decoders.set(pt, d);
     return d;
   }
@@ -195,6 +198,15 @@ export class InputLeg {
     this.fifo.set(pcm, this.fifoLen);
     this.fifoLen += pcm.length;
   }
+}
+
+/** Native Opus calls hold the cross-thread decode lock (codec-lock.ts: the binding's output buffer is process-wide). */
+function decode(dec: Decoder, payload: Uint8Array): Int16Array | null {
+  return dec.native ? withCodecLock(DECODE_LOCK, () => dec.codec.decode(payload)) : dec.codec.decode(payload);
+}
+
+function conceal(dec: Decoder): Int16Array {
+  return dec.native ? withCodecLock(DECODE_LOCK, () => dec.codec.conceal()) : dec.codec.conceal();
 }
 
 function rms(frame: Int16Array): number {

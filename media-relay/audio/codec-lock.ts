@@ -1,0 +1,69 @@
+/**
+ * Cross-thread locks around the native Opus calls.
+ *
+ * Why: @evan/opus's native binding encodes and decodes into ONE process-wide output buffer per direction
+ * (`buffers.encoder()` / `buffers.decoder()`, copied out by the JS wrapper after the native call returns). Two
+ * threads encoding (or decoding) at the same moment overwrite each other's output: measured with two worker
+ * threads encoding the same signal, 25–35 % of the payloads differed from a single thread's, and meetings heard
+ * full-scale garbage (test/audio/worker-host.test.ts). Its WASM build is per thread, hence safe, but decodes 3×
+ * slower (73 against 25 µs per 20 ms). So every audio worker takes the lock of a direction around each native call
+ * and the copy that follows: decodes of different workers run one at a time, as do encodes, while one worker's
+ * decode runs beside the other's encode.
+ *
+ * The lock is a futex-style mutex (0 free, 1 held, 2 held with waiters) in a SharedArrayBuffer the host gives every
+ * worker; it spins briefly first (a codec call lasts 10–60 µs, less than a sleep and wake-up), then Atomics.wait.
+ * Without installCodecLocks (inline mode, the softclient, tests: one thread) the calls run unlocked.
+ */
+
+export const CODEC_LOCK_BYTES = 16;
+export const DECODE_LOCK = 0;
+export const ENCODE_LOCK = 1;
+const SPINS = 2000;
+
+let cells: Int32Array | undefined;
+
+/** A shared buffer for the locks (the host creates one for all its workers). */
+export function createCodecLocks(): SharedArrayBuffer {
+  return new SharedArrayBuffer(CODEC_LOCK_BYTES);
+}
+
+/** Use these locks on this thread from now on. */
+export function installCodecLocks(buffer: SharedArrayBuffer): void {
+  cells = new Int32Array(buffer);
+}
+
+/** Run `fn` holding lock `which` (DECODE_LOCK or ENCODE_LOCK). */
+export function withCodecLock<T>(which: number, fn: () => T): T {
+  const c = cells;
+  if (c === undefined) return fn();
+  lock(c, which);
+  try {
+    return fn();
+  } finally {
+    unlock(c, which);
+  }
+}
+
+function lock(c: Int32Array, i: number): void {
+  let state = Atomics.compareExchange(c, i, 0, 1);
+  if (state === 0) return;
+  for (let n = 0; n < SPINS; n++) {
+    if (Atomics.load(c, i) === 0) {
+      state = Atomics.compareExchange(c, i, 0, 1);
+      if (state === 0) return;
+    }
+  }
+  // Contended: mark "held with waiters" and sleep until woken (U. Drepper, "Futexes Are Tricky", mutex #2).
+  if (state !== 2) state = Atomics.exchange(c, i, 2);
+  while (state !== 0) {
+    Atomics.wait(c, i, 2);
+    state = Atomics.exchange(c, i, 2);
+  }
+}
+
+function unlock(c: Int32Array, i: number): void {
+  if (Atomics.sub(c, i, 1) !== 1) {
+    Atomics.store(c, i, 0);
+    Atomics.notify(c, i, 1);
+  }
+}
