@@ -21,7 +21,7 @@ import { scheduleProbe } from './liveness.ts';
 import { CHAT_ACCEPT } from './chat.ts';
 import { DEFAULT_MEETING_ID_PATTERN, FACTORY_USER, freshMeetingId, isMeetingId } from './meeting-id.ts';
 import { type EndReason, Meeting } from './meeting.ts';
-import { applyAgreed, negotiateOffer } from './media-session.ts';
+import { applyAgreed, createLateOffer, negotiateOffer, settleLateAnswer } from './media-session.ts';
 import { contactOf, hasFeature, Participant } from './participant.ts';
 import { MULTI_VIDEO_FEATURE, syncVideoLines, type VideoLinesContext } from './video-lines.ts';
 import { P2pController } from './p2p.ts';
@@ -180,12 +180,6 @@ export class Focus implements FocusApi {
       if (!this.authenticate(req, tx).ok) return;
       meeting = this.createMeeting(id, aor, name, 'invite');
     }
-    if (!req.body.length) {
-      // Deviation: an INVITE without an SDP offer (RFC 3261 §13.2.1 allows offer-in-200) is refused for now.
-      tx.respond(createResponse(req, 488, 'Not Acceptable Here - the INVITE must carry an SDP offer', { toTag: newTag() }));
-      this.endIfAbandoned(meeting);
-      return;
-    }
     const p = new Participant({
       id: meeting.newParticipantId(),
       meetingId: meeting.id,
@@ -200,13 +194,10 @@ export class Focus implements FocusApi {
     tx.onCancel(() => {
       p.cancelled = true;
     });
-    const result = await negotiateOffer({
-      relay: this.o.relay,
-      meetingId: meeting.id,
-      participantId: p.id,
-      mediaAddress: this.o.mediaAddress,
-      offerBody: req.body,
-    });
+    // RFC 3261 §13.2.1: an INVITE without a body ("late offer") gets our offer in the 2xx, its answer in the ACK.
+    const media = { relay: this.o.relay, meetingId: meeting.id, participantId: p.id, mediaAddress: this.o.mediaAddress };
+    const late = req.body.length === 0;
+    const result = late ? await createLateOffer(media) : await negotiateOffer({ ...media, offerBody: req.body });
     if (p.cancelled || meeting.state === 'ended') {
       // CANCEL arrived (the transaction layer answered it 200) or the host ended the meeting meanwhile.
       if (result.ok) await this.releaseLines(result.lines.flatMap((l) => (l.endpointId ? [l.endpointId] : [])));
@@ -224,14 +215,15 @@ export class Focus implements FocusApi {
     }
     p.lines = result.lines;
     p.localOrigin = result.origin;
-    p.localSdp = result.answer;
-    p.remoteSdp = result.offer;
+    p.localSdp = 'answer' in result ? result.answer : result.offer;
+    p.remoteSdp = 'answer' in result ? result.offer : undefined;
+    p.answerDueInAck = late;
     // RFC 4579 §5.2: the focus's Contact carries `isfocus`, so conference-aware UAs (Linphone) subscribe.
     p.dialog = this.o.dialogs.acceptInvite(
       tx,
       {
         localContact: `<sip:${meeting.id}@${this.o.contactHostPort}>;isfocus`,
-        body: result.answerText,
+        body: 'answerText' in result ? result.answerText : result.offerText,
         contentType: 'application/sdp',
         headers: [['Allow', ALLOW], ['Accept', `application/sdp, ${CHAT_ACCEPT}`], ['Allow-Events', 'conference']],
       },
@@ -252,15 +244,33 @@ export class Focus implements FocusApi {
   }
 
   private onAck(meeting: Meeting, p: Participant, ack: SipRequest): void {
-    if (p.state === 'joining') {
-      p.transition('connected');
-      this.scheduleProbe(meeting, p);
-      this.rosterChanged(meeting.id);
-      this.videoChanged(meeting);
-      this.p2p.evaluate(meeting, 'participant connected');
+    if (p.answerDueInAck) {
+      p.answerDueInAck = false;
+      void this.lateAnswer(meeting, p, ack.body);
+      return;
     }
+    this.connected(meeting, p);
     // An answer in the ACK (we offered in a 2xx to an offer-less re-INVITE, RFC 3264 §4).
     if (ack.body.length > 0 && p.localSdp) void this.applyAnswer(meeting, p, ack.body);
+  }
+
+  private connected(meeting: Meeting, p: Participant): void {
+    if (p.state !== 'joining') return;
+    p.transition('connected');
+    this.scheduleProbe(meeting, p);
+    this.rosterChanged(meeting.id);
+    this.videoChanged(meeting);
+    this.p2p.evaluate(meeting, 'participant connected');
+  }
+
+  /** The ACK to our late offer: no usable answer ends the call (BYE with the reason, RFC 3326), like a 488 would. */
+  private async lateAnswer(meeting: Meeting, p: Participant, body: Buffer): Promise<void> {
+    const r = await settleLateAnswer(this.o.relay, p, body);
+    if (r.ok) return this.connected(meeting, p);
+    this.log.info({ meeting: meeting.id, participant: p.id, why: r.reason }, 'no usable answer in the ACK: ending the call');
+    const dialog = p.dialog;
+    this.leave(meeting, p, 'bye');
+    if (dialog && dialog.state !== 'terminated') void this.o.dialogs.bye(dialog, [['Reason', `SIP;cause=488;text="${r.reason.replace(/["\\]/g, '')}"`]]).catch(() => undefined);
   }
 
   private async applyAnswer(meeting: Meeting, p: Participant, body: Buffer): Promise<void> {
@@ -334,13 +344,8 @@ export class Focus implements FocusApi {
       return;
     }
     this.adopt(p, result);
-    tx.respond(
-      createResponse(req, 200, 'OK', {
-        toTag,
-        headers: [['Contact', p.dialog!.localContact], ['Content-Type', 'application/sdp']],
-        body: result.answerText,
-      }),
-    );
+    const headers: Array<[string, string]> = [['Contact', p.dialog!.localContact], ['Content-Type', 'application/sdp']];
+    tx.respond(createResponse(req, 200, 'OK', { toTag, headers, body: result.answerText }));
     this.rosterChanged(meeting.id);
     this.videoChanged(meeting);
   }

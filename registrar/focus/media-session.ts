@@ -11,8 +11,10 @@ import { RelayError } from '../../media-relay/api.ts';
 import {
   answerOffer,
   type AcceptedMedia,
+  createOffer,
   createOrigin,
   DEFAULT_CODECS,
+  disabledMedia,
   G722,
   type MediaPolicy,
   type NegotiatedCodec,
@@ -23,6 +25,7 @@ import {
   parseSdp,
   PCMA,
   PCMU,
+  processAnswer,
   type SessionDescription,
   TELEPHONE_EVENT,
   writeSdp,
@@ -176,4 +179,76 @@ export async function applyAgreed(relay: MediaRelayApi, lines: readonly MediaLin
     line.direction = mirror(m.direction);
     await relay.setRemote(line.endpointId, remoteOf(m, line.direction));
   }
+}
+
+export type LateOfferResult =
+  | { ok: true; offer: SessionDescription; offerText: string; origin: Origin; lines: MediaLine[] }
+  | { ok: false; status: 503 | 500; reason: string };
+
+/**
+ * RFC 3261 §13.2.1 / RFC 3264 §4: an INVITE without an offer ("late offer"). The focus offers in its 2xx — one
+ * audio line (Opus, PCMU, PCMA, G.722, telephone-event) and one video line (VP8, H.264), each on a fresh relay
+ * endpoint — and the answer must come in the ACK (`settleLateAnswer`). RTCP on the next port (RFC 3550 §11): no
+ * rtcp-mux offered, since phones that send offer-less INVITEs are rarely RFC 5761 ones.
+ */
+export async function createLateOffer(input: Omit<NegotiationInput, 'offerBody' | 'previous'>): Promise<LateOfferResult> {
+  const origin = createOrigin(input.mediaAddress, { username: 'sipmeet' });
+  const endpoints = new Map<number, { endpointId: string; fresh: boolean }>();
+  const lines: MediaLine[] = [];
+  const kinds: MediaKind[] = ['audio', 'video'];
+  try {
+    for (const [index, kind] of kinds.entries()) {
+      const alloc = await input.relay.allocateEndpoint({ meetingId: input.meetingId, participantId: input.participantId, kind, rtcpMux: false });
+      endpoints.set(index, { endpointId: alloc.endpointId, fresh: true });
+      lines.push({ index, kind, label: undefined, endpointId: alloc.endpointId, rtpPort: alloc.rtpPort, rtcpPort: alloc.rtcpPort, codec: undefined, direction: 'sendrecv' });
+    }
+  } catch (err) {
+    await releaseFresh(input.relay, endpoints);
+    if (err instanceof RelayError && err.code === 'no-ports') return { ok: false, status: 503, reason: 'Service Unavailable - no media ports left' };
+    return { ok: false, status: 500, reason: `Server Internal Error - media relay: ${(err as Error).message}` };
+  }
+  const offer = createOffer({
+    origin,
+    address: input.mediaAddress,
+    media: lines.map((l) => ({ type: l.kind, port: l.rtpPort!, codecs: FOCUS_MEDIA_POLICY[l.kind]!.codecs })),
+  });
+  return { ok: true, offer, offerText: writeSdp(offer), origin, lines };
+}
+
+/**
+ * The answer to a late offer, from the ACK (RFC 3264 §6, checked by processAnswer): the relay learns the
+ * participant's side of each accepted line; a line the answer rejects (port 0) loses its endpoint and stays in our
+ * description as a disabled m= line (RFC 3264 §8: m= lines are never removed). Returns the reason when there is no
+ * usable answer — the caller ends the dialog (RFC 3261 §13.2.1: the answer MUST be in the ACK).
+ */
+export async function settleLateAnswer(
+  relay: MediaRelayApi,
+  p: { lines: MediaLine[]; localSdp: SessionDescription | undefined; remoteSdp: SessionDescription | undefined },
+  body: Buffer,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
+  if (body.length === 0) return { ok: false, reason: 'the ACK carried no SDP answer to our offer' };
+  const answer = parseSdp(body);
+  if (!answer.ok) return { ok: false, reason: `bad SDP in the ACK: ${answer.error}` };
+  const offer = p.localSdp;
+  if (!offer) return { ok: false, reason: 'no offer of ours to answer' };
+  const agreed = processAnswer(offer, answer.value);
+  if (!agreed.ok) return { ok: false, reason: agreed.error };
+  if (!agreed.value.some((m) => m.accepted && m.type === 'audio')) return { ok: false, reason: 'the answer rejected audio' };
+  const media = [...offer.media];
+  for (const m of agreed.value) {
+    const line = p.lines.find((l) => l.index === m.index);
+    if (!line) continue;
+    if (m.accepted) {
+      line.codec = m.codec.encoding;
+      continue;
+    }
+    if (line.endpointId) await relay.releaseEndpoint(line.endpointId).catch(() => undefined);
+    Object.assign(line, { endpointId: undefined, rtpPort: undefined, rtcpPort: undefined, codec: undefined, direction: 'inactive' });
+    const was = media[m.index]!;
+    media[m.index] = disabledMedia({ type: was.type, proto: was.proto, formats: was.formats, payloads: was.payloads, mid: was.mid });
+  }
+  p.localSdp = { ...offer, media };
+  p.remoteSdp = answer.value;
+  await applyAgreed(relay, p.lines, agreed.value);
+  return { ok: true };
 }

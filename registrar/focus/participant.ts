@@ -59,6 +59,8 @@ export class Participant {
   localOrigin: Origin | undefined;
   /** The participant's last SDP. */
   remoteSdp: SessionDescription | undefined;
+  /** Its INVITE had no offer: our 2xx carried the offer and the answer is due in the ACK (RFC 3261 §13.2.1). */
+  answerDueInAck = false;
   /** Set when its INVITE was CANCELled while the focus was still preparing the answer. */
   cancelled = false;
   /** In peer-to-peer mode: our client-server description toward this participant, offered again to go back. */

@@ -81,6 +81,8 @@ export class TestPhone {
   contactParams = '';
   /** The SDP this phone offered in its INVITE (offered again in answer to an offer-less re-INVITE). */
   lastOffer = '';
+  /** For an INVITE without SDP: the answer to put in the ACK, given the offer in the 2xx (default: answerFor). */
+  lateAnswer: ((offer: Buffer) => string) | undefined;
   /** The SDP of the initial 2xx (the focus's answer). */
   firstAnswer: SipResponse | undefined;
 
@@ -125,7 +127,8 @@ export class TestPhone {
       this.remoteTag = res.toTag ?? '';
       const c = res.contacts();
       this.remoteTarget = c.ok && !c.value.star && c.value.contacts[0] ? c.value.contacts[0].uri.raw : uri;
-      this.ack(res);
+      // RFC 3261 §13.2.1: an INVITE without an offer gets one in the 2xx, answered in the ACK.
+      this.ack(res, b === '' && res.body.length > 0 ? (this.lateAnswer ?? ((o: Buffer) => this.answerFor(o)))(res.body) : '');
     }
     return res;
   }
