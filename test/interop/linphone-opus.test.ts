@@ -8,6 +8,8 @@
  * - Linphone's SUBSCRIBE (Event: conference) is answered 200 and every NOTIFY it gets is answered 200 (server side),
  *   and its log shows the other participants;
  * - Linphone hangs up: the other two carry on and still hear each other (and no longer Linphone).
+ * Linphone runs with delayed offer (`sdp_200_ack=1`): its INVITE carries no SDP, the focus offers in the 200 and
+ * Linphone answers in the ACK (RFC 3261 §13.2.1). The PCMU test keeps the usual offer-in-INVITE path.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,7 +22,7 @@ import { sleep } from '../../bench/lib/procs.ts';
 
 test('Linphone on Opus (digest-registered) + baresip + scripted PCMU phone: N-1 tones, chat both ways, roster, Linphone leaves and the others carry on', { timeout: 90_000 }, async (t) => {
   if (!requirePeer(t, 'linphonec', 'baresip')) return;
-  await withMeeting({ id: 'conf-opus', linphoneCodecs: 'opus' }, async (m) => {
+  await withMeeting({ id: 'conf-opus', linphoneCodecs: 'opus', linphoneDelayedOffer: true }, async (m) => {
     const { carol, linphone, baresip, srv } = m;
     await sleep(1000); // jitter buffers settle
     const t0 = performance.now();
@@ -28,6 +30,10 @@ test('Linphone on Opus (digest-registered) + baresip + scripted PCMU phone: N-1 
     const t1 = performance.now();
 
     assert.deepEqual(linphone.encoders(), ['MSOpusEnc'], "Linphone's encoder feeding its RTP sender (log)");
+    const invite = srv.trace.withPort(linphone.sipPort).find((x) => x.dir === 'in' && x.startLine.startsWith('INVITE '));
+    assert.doesNotMatch(invite?.text ?? '', /^m=audio/m, "Linphone's INVITE carries no SDP (delayed offer)");
+    const ack = srv.trace.withPort(linphone.sipPort).find((x) => x.dir === 'in' && x.startLine.startsWith('ACK ') && x.callId === invite?.callId);
+    assert.match(ack?.text ?? '', /^m=audio [1-9]\d* RTP\/AVP \d+/m, 'Linphone answered the focus offer in its ACK');
     const view = (await srv.server.focus.get(m.id))!;
     const codecs = Object.fromEntries(view.participants.map((p) => [p.displayName, p.media[0]?.codec]));
     assert.deepEqual(codecs, { Carol: 'PCMU', Alice: 'opus', Bob: 'opus' }, 'codecs negotiated by the focus');

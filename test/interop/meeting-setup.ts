@@ -32,7 +32,7 @@ export interface Meeting {
  * everything. Linphone offers `linphoneCodecs`; baresip offers `baresipCodecs`.
  */
 export async function withMeeting(
-  opts: { id: string; linphoneCodecs: LinphoneCodecs; baresipCodecs?: readonly BaresipCodec[] },
+  opts: { id: string; linphoneCodecs: LinphoneCodecs; baresipCodecs?: readonly BaresipCodec[]; linphoneDelayedOffer?: boolean },
   body: (m: Meeting) => Promise<void>,
 ): Promise<void> {
   await withScene(USERS, async ({ srv, scene, dir }) => {
@@ -45,7 +45,7 @@ export async function withMeeting(
     const rate = opts.linphoneCodecs === 'pcmu' ? 8000 : 48000;
     const linphoneTone = writeToneWav(join(dir, 'linphone-tone.wav'), { freq: TONE.linphone, sampleRate: rate, seconds: 10 });
     const linphoneRec = join(dir, 'linphone-rx.wav');
-    const linphone = await Linphone.start({ user: 'alice', displayName: 'Alice', password: USERS.alice, server: srv.address, codecs: opts.linphoneCodecs, onSpawn: (p) => scene.add(p) });
+    const linphone = await Linphone.start({ user: 'alice', displayName: 'Alice', password: USERS.alice, server: srv.address, codecs: opts.linphoneCodecs, delayedOffer: opts.linphoneDelayedOffer ?? false, onSpawn: (p) => scene.add(p) });
     linphone.play(linphoneTone);
     linphone.record(linphoneRec);
     await linphone.call(uri);

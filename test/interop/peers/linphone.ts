@@ -28,6 +28,8 @@ export interface LinphoneOptions {
   realm?: string;
   server: { host: string; port: number };
   codecs?: LinphoneCodecs;
+  /** Send INVITEs without SDP and answer the offer in the 2xx in the ACK ([sip] sdp_200_ack=1, "delayed offer"). */
+  delayedOffer?: boolean;
   /** Register (default: true when a password is given). */
   register?: boolean;
   /** Kept on failure for inspection; removed by `stop()` otherwise. */
@@ -64,6 +66,7 @@ function rcFile(o: LinphoneOptions, sipPort: number, rtpPort: number): string {
     'guess_hostname=0',
     'use_ipv6=0',
     `contact=${identity}`,
+    `sdp_200_ack=${o.delayedOffer ? 1 : 0}`,
     // The server is the proxy: without one, Linphone sends chat to port 5060 of the URI's host whatever its port.
     'default_proxy=0',
     '',
