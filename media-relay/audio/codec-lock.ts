@@ -6,12 +6,13 @@
  * threads encoding (or decoding) at the same moment overwrite each other's output: measured with two worker
  * threads encoding the same signal, 25–35 % of the payloads differed from a single thread's, and meetings heard
  * full-scale garbage (test/audio/worker-host.test.ts). Its WASM build is per thread, hence safe, but decodes 3×
- * slower (73 against 25 µs per 20 ms). So every audio worker takes the lock of a direction around each native call
- * and the copy that follows: decodes of different workers run one at a time, as do encodes, while one worker's
- * decode runs beside the other's encode.
+ * slower (73 against 25 µs per 20 ms). So the mixer holds the decode lock while it pulls a meeting's inputs and
+ * the encode lock while it encodes that meeting's outputs (mixer/meeting-audio.ts): decodes of different workers
+ * run one meeting at a time, as do encodes, while one worker decodes beside the other's encodes — two workers
+ * pipeline naturally. One hold per meeting and direction, not per call: 10× fewer hand-overs.
  *
  * The lock is a futex-style mutex (0 free, 1 held, 2 held with waiters) in a SharedArrayBuffer the host gives every
- * worker; it spins briefly first (a codec call lasts 10–60 µs, less than a sleep and wake-up), then Atomics.wait.
+ * worker; it spins briefly first (a hold lasts 0.1–0.3 ms), then sleeps.
  * Without installCodecLocks (inline mode, the softclient, tests: one thread) the calls run unlocked.
  */
 

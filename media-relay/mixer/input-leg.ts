@@ -8,7 +8,6 @@ import type { AudioLegConfig, RtpIn } from '../audio/types.ts';
 import type { AudioCodec } from '../codec/types.ts';
 import { createCodec } from '../codec/create-codec.ts';
 import { Resampler } from '../audio/resample.ts';
-import { DECODE_LOCK, withCodecLock } from '../audio/codec-lock.ts';
 import { JitterBuffer } from '../jitter/jitter-buffer.ts';
 import { DtmfReceiver } from './dtmf.ts';
 import { TalkDetector } from './talk-detector.ts';
@@ -28,8 +27,6 @@ interface Decoder {
   readonly spec: CodecSpec;
   readonly codec: AudioCodec;
   readonly toBus: Resampler | undefined;
-  /** Opus: native code writing a process-wide buffer (codec-lock.ts). */
-  readonly native: boolean;
 }
 
 export interface InputLegCounters {
@@ -184,7 +181,7 @@ export class InputLeg {
     const spec = this.config.codecs.find((c) => c.payloadType === pt);
     const codec = spec && createCodec(spec);
     if (!spec || !codec) return undefined;
-    d = { spec, codec, toBus: codec.sampleRate === BUS_RATE ? undefined : new Resampler(codec.sampleRate, BUS_RATE), native: codec.name === 'opus' };
+    d = { spec, codec, toBus: codec.sampleRate === BUS_RATE ? undefined : new Resampler(codec.sampleRate, BUS_RATE) };
     this.decoders.set(pt, d);
     return d;
   }
@@ -200,13 +197,14 @@ export class InputLeg {
   }
 }
 
-/** Native Opus calls hold the cross-thread decode lock (codec-lock.ts: the binding's output buffer is process-wide). */
+// Native Opus decodes write a process-wide buffer: the mixer calls pull() holding the decode lock
+// (audio/codec-lock.ts).
 function decode(dec: Decoder, payload: Uint8Array): Int16Array | null {
-  return dec.native ? withCodecLock(DECODE_LOCK, () => dec.codec.decode(payload)) : dec.codec.decode(payload);
+  return dec.codec.decode(payload);
 }
 
 function conceal(dec: Decoder): Int16Array {
-  return dec.native ? withCodecLock(DECODE_LOCK, () => dec.codec.conceal()) : dec.codec.conceal();
+  return dec.codec.conceal();
 }
 
 function rms(frame: Int16Array): number {

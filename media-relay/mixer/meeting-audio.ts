@@ -18,6 +18,7 @@ import type { AudioLegConfig, AudioOut, MeetingAudio, MeetingAudioStats, RtpIn }
 import { audioCodecName } from '../codec/create-codec.ts';
 import { ActiveSpeakerDetector } from './active-speaker.ts';
 import { BUS_FRAME, InputLeg } from './input-leg.ts';
+import { DECODE_LOCK, ENCODE_LOCK, withCodecLock } from '../audio/codec-lock.ts';
 import { softLimit } from './limiter.ts';
 import { OutputStream, sharingKey } from './output-stream.ts';
 
@@ -109,18 +110,21 @@ class Mixer implements MeetingAudio {
     // 1. Inputs: talkers onto the bus. A talker who stops goes back to the shared mix; its own encoder is kept for
     //    its next talk spurt — a new libopus encoder costs 2–4× its settled CPU per frame for its first ≈ 5 s
     //    (measured: 100–210 µs against 43 µs), so one per talk spurt made every change of talker the dearest tick.
-    const bus = this.bus.fill(0);
-    for (const leg of this.legs.values()) {
-      const frame = leg.input.pull(nowMs);
-      leg.onBus = frame && leg.input.talking ? frame : undefined;
-      if (leg.onBus) for (let i = 0; i < BUS_FRAME; i++) bus[i] += leg.onBus[i]!;
-    }
+    //    All of this meeting's decodes under one hold of the cross-thread decode lock (../audio/codec-lock.ts).
+    const bus = withCodecLock(DECODE_LOCK, () => this.inputs(nowMs));
     this.speaker = this.speakers.update(
       [...this.legs.values()].map((l) => ({ id: l.config.participantId, level: l.input.level, talking: l.input.talking })),
       nowMs,
     );
 
-    // 2. Outputs: talkers get bus − self, everyone else shares one encode per codec.
+    // 2. Outputs: talkers get bus − self, everyone else shares one encode per codec; all of this meeting's encodes
+    //    under one hold of the cross-thread encode lock (another worker may decode meanwhile).
+    const { out, encodes } = withCodecLock(ENCODE_LOCK, () => this.outputs(bus));
+    this.encodesLastTick = encodes;
+    return out;
+  }
+
+  private outputs(bus: Float32Array): { out: AudioOut[]; encodes: number } {
     const out: AudioOut[] = [];
     const sharedPayloads = new Map<string, Uint8Array>();
     let sharedMix: Int16Array | undefined;
@@ -157,8 +161,17 @@ class Mixer implements MeetingAudio {
       leg.started = true;
     }
     this.pruneShared(sharedPayloads);
-    this.encodesLastTick = encodes;
-    return out;
+    return { out, encodes };
+  }
+
+  private inputs(nowMs: number): Float32Array {
+    const bus = this.bus.fill(0);
+    for (const leg of this.legs.values()) {
+      const frame = leg.input.pull(nowMs);
+      leg.onBus = frame && leg.input.talking ? frame : undefined;
+      if (leg.onBus) for (let i = 0; i < BUS_FRAME; i++) bus[i] += leg.onBus[i]!;
+    }
+    return bus;
   }
 
   activeSpeaker(): string | undefined {

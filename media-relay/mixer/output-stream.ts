@@ -10,21 +10,17 @@ import type { CodecSpec } from '../api.ts';
 import type { AudioCodec } from '../codec/types.ts';
 import { audioCodecName, createCodec } from '../codec/create-codec.ts';
 import { Resampler } from '../audio/resample.ts';
-import { ENCODE_LOCK, withCodecLock } from '../audio/codec-lock.ts';
 import { BUS_RATE } from './input-leg.ts';
 
 export class OutputStream {
   private readonly codec: AudioCodec;
   private readonly fromBus: Resampler | undefined;
   private readonly frame: Int16Array;
-  /** Opus: native code writing a process-wide buffer, called under the encode lock (audio/codec-lock.ts). */
-  private readonly native: boolean;
 
   constructor(spec: CodecSpec) {
     const codec = createCodec(spec);
     if (!codec) throw new TypeError(`not an audio codec: ${spec.name}`);
     this.codec = codec;
-    this.native = codec.name === 'opus';
     this.fromBus = codec.sampleRate === BUS_RATE ? undefined : new Resampler(BUS_RATE, codec.sampleRate);
     this.frame = new Int16Array(codec.frameSamples);
   }
@@ -34,15 +30,14 @@ export class OutputStream {
     return this.codec.rtpFrameSamples;
   }
 
-  /** Encode one 20 ms bus frame (already limited to int16). */
+  /** Encode one 20 ms bus frame (already limited to int16). The mixer calls it holding the encode lock (codec-lock.ts). */
   encode(bus: Int16Array): Uint8Array {
-    if (!this.fromBus) return this.native ? withCodecLock(ENCODE_LOCK, () => this.codec.encode(bus)) : this.codec.encode(bus);
+    if (!this.fromBus) return this.codec.encode(bus);
     const pcm = this.fromBus.process(bus);
     // SpeexDSP yields exactly rate × 20 ms per call for these integer ratios; pad/trim defensively anyway.
     this.frame.set(pcm.length > this.frame.length ? pcm.subarray(0, this.frame.length) : pcm);
     if (pcm.length < this.frame.length) this.frame.fill(0, pcm.length);
-    const frame = this.frame;
-    return this.native ? withCodecLock(ENCODE_LOCK, () => this.codec.encode(frame)) : this.codec.encode(frame);
+    return this.codec.encode(this.frame);
   }
 
   destroy(): void {
