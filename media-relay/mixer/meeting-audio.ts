@@ -39,6 +39,8 @@ interface Leg {
   started: boolean;
   /** This tick's contribution to the bus (undefined: not talking). */
   onBus: Int16Array | undefined;
+  /** Opus among its codecs (decoded or encoded natively: codec-lock.ts). */
+  opus: boolean;
 }
 
 export function createMeetingAudio(opts: MeetingAudioOptions): MeetingAudio {
@@ -70,6 +72,7 @@ class Mixer implements MeetingAudio {
       own: undefined,
       started: false,
       onBus: undefined,
+      opus: negotiatesOpus(config),
     });
     this.log.debug({ participantId: config.participantId, send: sendCodec(config)?.name }, 'leg added');
   }
@@ -86,6 +89,7 @@ class Mixer implements MeetingAudio {
     leg.input.update(config);
     leg.config = config;
     leg.sendSpec = spec;
+    leg.opus = negotiatesOpus(config);
   }
 
   removeLeg(participantId: string): void {
@@ -111,7 +115,8 @@ class Mixer implements MeetingAudio {
     //    its next talk spurt — a new libopus encoder costs 2–4× its settled CPU per frame for its first ≈ 5 s
     //    (measured: 100–210 µs against 43 µs), so one per talk spurt made every change of talker the dearest tick.
     //    All of this meeting's decodes under one hold of the cross-thread decode lock (../audio/codec-lock.ts).
-    const bus = withCodecLock(DECODE_LOCK, () => this.inputs(nowMs));
+    const opus = this.usesOpus();
+    const bus = opus ? withCodecLock(DECODE_LOCK, () => this.inputs(nowMs)) : this.inputs(nowMs);
     this.speaker = this.speakers.update(
       [...this.legs.values()].map((l) => ({ id: l.config.participantId, level: l.input.level, talking: l.input.talking })),
       nowMs,
@@ -119,7 +124,7 @@ class Mixer implements MeetingAudio {
 
     // 2. Outputs: talkers get bus − self, everyone else shares one encode per codec; all of this meeting's encodes
     //    under one hold of the cross-thread encode lock (another worker may decode meanwhile).
-    const { out, encodes } = withCodecLock(ENCODE_LOCK, () => this.outputs(bus));
+    const { out, encodes } = opus ? withCodecLock(ENCODE_LOCK, () => this.outputs(bus)) : this.outputs(bus);
     this.encodesLastTick = encodes;
     return out;
   }
@@ -162,6 +167,12 @@ class Mixer implements MeetingAudio {
     }
     this.pruneShared(sharedPayloads);
     return { out, encodes };
+  }
+
+  /** Does any leg negotiate Opus (the native codec the locks are for)? G.711/G.722 are plain JS: no lock. */
+  private usesOpus(): boolean {
+    for (const leg of this.legs.values()) if (leg.opus) return true;
+    return false;
   }
 
   private inputs(nowMs: number): Float32Array {
@@ -220,6 +231,10 @@ class Mixer implements MeetingAudio {
 /** RFC 3264: the first negotiated format is the one we send; telephone-event and unknown formats are skipped. */
 function sendCodec(config: AudioLegConfig): CodecSpec | undefined {
   return config.codecs.find((c) => audioCodecName(c) !== undefined && c.payloadType !== config.telephoneEventPt);
+}
+
+function negotiatesOpus(config: AudioLegConfig): boolean {
+  return config.codecs.some((c) => audioCodecName(c) === 'opus');
 }
 
 function sameSpec(a: CodecSpec | undefined, b: CodecSpec | undefined): boolean {
