@@ -25,7 +25,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createMediaRelay, type MediaRelay } from '../media-relay/relay.ts';
-import { nativeUdpAvailable } from '../media-relay/rtp/media-socket.ts';
+import { nativeUdpAvailable } from '../net/udp/socket.ts';
 import { silentLogger } from '../registrar/log.ts';
 import { IpcChild } from './lib/ipc-child.ts';
 import { CLK_TCK, installCleanup, machineBusyTicks } from './lib/procs.ts';
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
   console.log(
     `# video forwarding: sipmeet vs rtpengine — ${date}, node ${process.version}, ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n` +
       `# rtpengine ${engine.version} (userspace --table=-1, ${THREADS ?? 'default (one per CPU)'} worker threads); 1200-octet packets, ${MS} ms per step, 1 publisher → 1 receiver\n` +
-      `# sipmeet video sockets: ${nativeUdpAvailable ? 'native recvmmsg/sendmmsg (media-relay/rtp/native; SIPMEET_RELAY_UDP=dgram for the fallback)' : 'dgram (addon not built, or SIPMEET_RELAY_UDP=dgram)'}`,
+      `# sipmeet video sockets: ${nativeUdpAvailable ? 'native recvmmsg/sendmmsg (net/udp/native; SIPMEET_RELAY_UDP=dgram for the fallback)' : 'dgram (addon not built, or SIPMEET_RELAY_UDP=dgram)'}`,
   );
   try {
     const sinks = (await gen.ask<{ ports: number[] }>({ cmd: 'sinks', n: 3 })).ports; // 0: alone, 1: rtpengine, 2: sipmeet

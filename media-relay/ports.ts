@@ -9,12 +9,12 @@
  * a finished call do not land on a new participant). A bind failure (port taken by another process) skips to the
  * next pair; when every pair has been tried, allocation fails with RelayError('no-ports') (the focus answers 503).
  *
- * Video lines get the native batched socket (media-relay/rtp/media-socket.ts, recvmmsg/sendmmsg) when the addon is
+ * Video lines get the native batched socket (net/udp/socket.ts, recvmmsg/sendmmsg) when the addon is
  * built and the host is IPv4; audio lines, and everything when it is not, get Node's dgram.
  */
 import { RelayError, type MediaKind } from './api.ts';
 import type { Logger } from '../registrar/log.ts';
-import { DgramSocket, MmsgSocket, type MediaSocket } from './rtp/media-socket.ts';
+import { DgramSocket, MmsgSocket, type MediaSocket } from '../net/udp/socket.ts';
 
 export interface PortRange {
   readonly min: number;

@@ -1,13 +1,15 @@
 /**
- * The relay's UDP socket for one RTP (or RTCP) port, behind one small interface with two implementations:
+ * A UDP socket behind one small interface with two implementations, shared by the media relay (one per RTP/RTCP
+ * port) and the SIP transport (its listening UDP socket, registrar/sip/transport/udp.ts):
  *
- *   - `MmsgSocket` — the optional native addon (media-relay/rtp/native/udp_mmsg.c, Linux, IPv4): recvmmsg(2) into a
+ *   - `MmsgSocket` — the optional native addon (net/udp/native/udp_mmsg.c, Linux, IPv4): recvmmsg(2) into a
  *     receive ring shared with JS (one per thread, 4 MiB, made on the first native socket), one call into JS per
  *     batch of datagrams, sends made during the batch (on any socket) leave in one sendmmsg(2) per socket.
  *     Datagrams are delivered as views into the ring: VALID ONLY DURING THE HANDLER CALL (the next batch, of any
  *     socket, overwrites them) — a consumer that keeps a packet must copy it (`borrowed` says so).
- *   - `DgramSocket` — Node's dgram, the pure-JS fallback (no addon built, IPv6, or SIPMEET_RELAY_UDP=dgram).
- *     Each datagram is a fresh Buffer the handler may keep.
+ *   - `DgramSocket` — Node's dgram, the pure-JS fallback (no addon built, IPv6, or the user's switch: each user
+ *     names an environment variable that, set to `dgram`, turns the native path off for it — SIPMEET_RELAY_UDP for
+ *     the relay, SIPMEET_SIP_UDP for the SIP transport). Each datagram is a fresh Buffer the handler may keep.
  *
  * Both deliver (datagram, source address, source port); the address string is stable per source (the same string
  * object for the same address), so comparing it with a latched address is a pointer compare in the common case.
@@ -135,7 +137,7 @@ interface UdpMmsgAddon {
 }
 
 function loadAddon(): UdpMmsgAddon | undefined {
-  if (process.env['SIPMEET_RELAY_UDP'] === 'dgram' || process.platform !== 'linux') return undefined;
+  if (process.platform !== 'linux') return undefined;
   try {
     return createRequire(import.meta.url)('./native/build/udp_mmsg.node') as UdpMmsgAddon;
   } catch {
@@ -145,8 +147,16 @@ function loadAddon(): UdpMmsgAddon | undefined {
 
 const addon = loadAddon();
 
-/** Whether the native path is available (built, Linux, not disabled by SIPMEET_RELAY_UDP=dgram). */
-export const nativeUdpAvailable = addon !== undefined;
+/** The relay's switch (the default `switchVar` of `MmsgSocket.bind`/`canBind`). */
+export const RELAY_UDP_SWITCH = 'SIPMEET_RELAY_UDP';
+
+/** Whether the native path may be used by the user whose switch is `switchVar` (addon built, Linux, switch not `dgram`). */
+export function nativeUdpEnabled(switchVar: string = RELAY_UDP_SWITCH): boolean {
+  return addon !== undefined && process.env[switchVar] !== 'dgram';
+}
+
+/** Whether the relay's native path is available (built, Linux, not disabled by SIPMEET_RELAY_UDP=dgram). */
+export const nativeUdpAvailable = nativeUdpEnabled(RELAY_UDP_SWITCH);
 
 /** Dotted IPv4 → host-order uint32, or undefined when not an IPv4 literal. */
 export function ipv4ToUint(address: string): number | undefined {
@@ -219,11 +229,13 @@ export class MmsgSocket implements MediaSocket {
   }
 
   /**
-   * Bind `host:port` natively; undefined when the addon is missing or `host` is not IPv4 (use dgram), or when the
-   * port is taken (`onBindError` is told).
+   * Bind `host:port` natively; undefined when the addon is missing, `switchVar` is `dgram` or `host` is not IPv4
+   * (use dgram), or when the bind fails (`onBindError` is told; the Error's `code` is EADDRINUSE, EACCES, …).
    */
-  static bind(host: string, port: number, recvBufferBytes: number, onBindError: (err: Error) => void): MmsgSocket | undefined {
-    if (addon === undefined || !MmsgSocket.canBind(host)) return undefined;
+  static bind(
+    host: string, port: number, recvBufferBytes: number, onBindError: (err: Error) => void, switchVar: string = RELAY_UDP_SWITCH,
+  ): MmsgSocket | undefined {
+    if (addon === undefined || !MmsgSocket.canBind(host, switchVar)) return undefined;
     try {
       const h = addon.open(host, port, recvBufferBytes);
       return new MmsgSocket(h, addon.localPort(h), addon);
@@ -233,9 +245,9 @@ export class MmsgSocket implements MediaSocket {
     }
   }
 
-  /** Can `host` get a native socket (addon loaded, IPv4 literal)? */
-  static canBind(host: string): boolean {
-    return addon !== undefined && ipv4ToUint(host) !== undefined;
+  /** Can `host` get a native socket (addon loaded, not switched off by `switchVar`=dgram, IPv4 literal)? */
+  static canBind(host: string, switchVar: string = RELAY_UDP_SWITCH): boolean {
+    return nativeUdpEnabled(switchVar) && ipv4ToUint(host) !== undefined;
   }
 
   get sendErrors(): number {
@@ -258,14 +270,19 @@ export class MmsgSocket implements MediaSocket {
     }
   }
 
-  send(buf: Uint8Array, port: number, address: string): void {
-    if (this.closed) return;
+  /**
+   * Send (queued until the end of the batch when called from a batch handler, at once otherwise). Returns 0 or a
+   * negative errno: -EBADF (9) when closed, -EAFNOSUPPORT (97) for a destination that is not an IPv4 literal, the
+   * sendto(2) error of an immediate send. A queued datagram that later fails is only counted (`sendErrors`).
+   */
+  send(buf: Uint8Array, port: number, address: string): number {
+    if (this.closed) return -9;
     const ip = addressInt(address);
     if (Number.isNaN(ip)) {
       this.unsent++; // an IPv6 or host-name destination on an IPv4 socket
-      return;
+      return -97;
     }
-    this.a.send(this.h, buf, ip, port);
+    return this.a.send(this.h, buf, ip, port);
   }
 
   close(): void {

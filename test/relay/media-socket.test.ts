@@ -1,5 +1,5 @@
 /**
- * The relay's UDP sockets (media-relay/rtp/media-socket.ts): the dgram fallback and, when the addon is built, the
+ * The relay's UDP sockets (net/udp/socket.ts): the dgram fallback and, when the addon is built, the
  * native recvmmsg/sendmmsg socket — datagrams and their source delivered, sends reaching their destination (also
  * when a burst arrives in one batch and leaves from another socket, as forwarded video does), the "send then
  * close" packet going out, nothing delivered after close; and a video relay on the native path still latching,
@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMediaRelay } from '../../media-relay/relay.ts';
-import { DgramSocket, MmsgSocket, ipv4ToUint, nativeUdpAvailable, type MediaSocket } from '../../media-relay/rtp/media-socket.ts';
+import { DgramSocket, MmsgSocket, ipv4ToUint, nativeUdpAvailable, type MediaSocket } from '../../net/udp/socket.ts';
 import { PortAllocator } from '../../media-relay/ports.ts';
 import { silentLogger } from '../../registrar/log.ts';
 import { RtpPeer, VideoSender, remoteOf, rtp, sleep, tagOf, testPortRange, until, vp8 } from './helpers.ts';

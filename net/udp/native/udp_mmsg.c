@@ -1,5 +1,6 @@
 /*
- * udp_mmsg: batched UDP I/O for the media relay's video path (Linux), an optional N-API addon.
+ * udp_mmsg: batched UDP I/O for the media relay's video path and the SIP UDP transport (Linux), an optional N-API
+ * addon.
  *
  * Node's dgram costs, per datagram received, a 64 KiB allocation shrunk to the datagram, a JS object for the
  * sender's address, an event emission and a callback into JS; per datagram sent, argument checks, a SendWrap and
@@ -16,7 +17,7 @@
  *
  * IPv4 only (the caller falls back to dgram for IPv6). Addresses cross as host-order uint32 + port.
  *
- * JS API (media-relay/rtp/media-socket.ts wraps it):
+ * JS API (net/udp/socket.ts wraps it):
  *   init(ring: ArrayBuffer, meta: Int32Array)   once per thread, before start(): ring ≥ BATCH × SLOT octets;
  *        datagram i of a batch is at i × SLOT; meta[3i] = length, meta[3i+1] = source IPv4 (host order, as int32),
  *        meta[3i+2] = source port

@@ -2,34 +2,44 @@
  * Binding the SIP listening sockets: UDP and TCP on the same host and port (RFC 3261 §18: "All SIP elements MUST
  * implement UDP and TCP"; a single sent-by port then works for both). With port 0 the OS picks the UDP port and
  * TCP binds the same number, retrying with a fresh UDP port when that TCP port is taken.
+ *
+ * UDP gets the native batched socket (net/udp/socket.ts: recvmmsg/sendmmsg) when the addon is built and the host is
+ * IPv4, unless SIPMEET_SIP_UDP=dgram; Node's dgram otherwise (udp.ts).
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns';
 import { createServer, isIP, type Server } from 'node:net';
+import { MmsgSocket } from '../../../net/udp/socket.ts';
 import { ipFamily, stripBrackets } from './address.ts';
 import type { TransportProtocol } from './types.ts';
+import type { BoundUdp } from './udp.ts';
 
 export interface Bound {
-  udp?: UdpSocket;
+  udp?: BoundUdp;
   tcp?: Server;
   port: number;
 }
 
+/** The environment switch: SIPMEET_SIP_UDP=dgram keeps the SIP UDP socket on Node's dgram. */
+export const SIP_UDP_SWITCH = 'SIPMEET_SIP_UDP';
+
 const SAME_PORT_ATTEMPTS = 8;
 
 /** Bind the requested protocols on `host`:`port` (`host` is an IP literal). Rejects with a readable Error. */
-export async function bindSockets(host: string, port: number, protocols: readonly TransportProtocol[]): Promise<Bound> {
+export async function bindSockets(
+  host: string, port: number, protocols: readonly TransportProtocol[], udpRecvBufferSize = 0,
+): Promise<Bound> {
   const wantUdp = protocols.includes('udp');
   const wantTcp = protocols.includes('tcp');
   const attempts = port === 0 && wantUdp && wantTcp ? SAME_PORT_ATTEMPTS : 1;
   for (let attempt = 1; ; attempt++) {
-    const udp = wantUdp ? await bindUdp(host, port) : undefined;
-    const actual = udp ? (udp.address().port) : port;
+    const udp = wantUdp ? await bindUdp(host, port, udpRecvBufferSize) : undefined;
+    const actual = udp ? udpPort(udp) : port;
     try {
       const tcp = wantTcp ? await bindTcp(host, actual) : undefined;
       return { udp, tcp, port: tcp ? addressPort(tcp) : actual };
     } catch (err) {
-      if (udp) await new Promise<void>((r) => udp.close(() => r()));
+      if (udp) await closeUdp(udp);
       if (attempt < attempts && (err as BindError).code === 'EADDRINUSE') continue;
       throw err;
     }
@@ -40,8 +50,31 @@ export interface BindError extends Error {
   code?: string;
 }
 
-function bindUdp(host: string, port: number): Promise<UdpSocket> {
+function udpPort(udp: BoundUdp): number {
+  return udp.kind === 'native' ? udp.socket.port : udp.socket.address().port;
+}
+
+function closeUdp(udp: BoundUdp): Promise<void> {
+  if (udp.kind === 'native') {
+    udp.socket.close();
+    return Promise.resolve();
+  }
+  const s = udp.socket;
+  return new Promise<void>((r) => s.close(() => r()));
+}
+
+async function bindUdp(host: string, port: number, recvBufferSize: number): Promise<BoundUdp> {
   const address = stripBrackets(host);
+  if (MmsgSocket.canBind(address, SIP_UDP_SWITCH)) {
+    let failure: BindError | undefined;
+    const socket = MmsgSocket.bind(address, port, recvBufferSize, (err) => { failure = err; }, SIP_UDP_SWITCH);
+    if (socket === undefined) throw bindError(failure ?? new Error('native UDP bind failed'), port, 'udp', address);
+    return { kind: 'native', socket };
+  }
+  return { kind: 'dgram', socket: await bindDgram(address, port) };
+}
+
+function bindDgram(address: string, port: number): Promise<UdpSocket> {
   const socket = createSocket({ type: ipFamily(address) === 6 ? 'udp6' : 'udp4', reuseAddr: false, lookup: udpLookup });
   return new Promise((resolve, reject) => {
     const onError = (err: BindError) => {

@@ -18,7 +18,6 @@
  * Deviations: TLS, SCTP and WebSocket transports are not implemented (the Via transport token of a request is not
  * checked against the socket it arrived on). Multicast (maddr) responses are sent as unicast to maddr (routing.ts).
  */
-import type { RemoteInfo } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../clock.ts';
@@ -37,7 +36,7 @@ import { TcpLayer } from './tcp.ts';
 import type {
   Endpoint, Incoming, SendCallback, SipTransport, Source, TraceEvent, TransportProtocol, TransportStats,
 } from './types.ts';
-import { UdpLayer } from './udp.ts';
+import { createUdpLayer, type UdpLayer } from './udp.ts';
 
 export interface TransportOptions {
   /** Bind address: an IP literal ('127.0.0.1', '::1', '0.0.0.0', '::') or a name (resolved once). */
@@ -67,6 +66,8 @@ export interface TransportOptions {
 }
 
 export const DEFAULT_MAX_MESSAGE_SIZE = 65535;
+/** A registrar at > 15k requests/s needs more than the default ~200 KB kernel buffer to ride out bursts. */
+const DEFAULT_UDP_RECV_BUFFER = 4 * 1024 * 1024;
 export const DEFAULT_TCP_IDLE_TIMEOUT_MS = 10 * 60 * 1000;
 /** RFC 3261 §18.1.1: "larger than 1300 bytes and the path MTU is unknown". */
 export const UDP_MTU_THRESHOLD = 1300;
@@ -77,7 +78,7 @@ export async function createTransport(opts: TransportOptions): Promise<SipTransp
   if (protocols.length === 0) throw new TypeError('createTransport: protocols must not be empty');
   let bindHost = stripBrackets(opts.host);
   if (!isIP(bindHost)) bindHost = (await lookup(bindHost)).address;
-  const bound = await bindSockets(bindHost, opts.port, protocols);
+  const bound = await bindSockets(bindHost, opts.port, protocols, opts.udpRecvBufferSize ?? DEFAULT_UDP_RECV_BUFFER);
   const advertise = opts.advertise ?? (isIP(stripBrackets(opts.host)) ? defaultAdvertise(bindHost) : opts.host);
   return new Transport(opts, bindHost, bound, stripBrackets(advertise));
 }
@@ -130,12 +131,12 @@ class Transport implements SipTransport {
     if (bound.udp) {
       const local: Endpoint = { protocol: 'udp', address: bindHost, port: bound.port };
       listening.push(local);
-      this.udp = new UdpLayer(
-        bound.udp, local, this.logger,
-        (buf, rinfo) => this.onDatagram(buf, rinfo),
-        (err) => this.onSendError(err),
-        opts.udpRecvBufferSize ?? 4 * 1024 * 1024,
-      );
+      this.udp = createUdpLayer(bound.udp, {
+        local,
+        logger: this.logger,
+        onDatagram: (buf, address, port) => this.onDatagram(buf, address, port),
+        onSendError: (err) => this.onSendError(err),
+      }, opts.udpRecvBufferSize ?? DEFAULT_UDP_RECV_BUFFER);
     }
     if (bound.tcp) {
       const local: Endpoint = { protocol: 'tcp', address: bindHost, port: bound.port };
@@ -185,6 +186,7 @@ class Transport implements SipTransport {
       tcpConnections: this.tcp?.size ?? 0,
       keepAlives: this.keepAlives,
       stunBindings: this.stunBindings,
+      ...(this.udp ? { udpSocket: this.udp.kind } : {}),
     };
   }
 
@@ -263,11 +265,11 @@ class Transport implements SipTransport {
 
   // Receiving ----------------------------------------------------------------------------------------------------
 
-  private onDatagram(data: Buffer, rinfo: RemoteInfo): void {
+  private onDatagram(data: Buffer, from: string, port: number): void {
     try {
       let buf = data;
       if (buf.length > this.maxMessageSize) return this.drop('oversize');
-      const address = normalizeAddress(rinfo.address);
+      const address = normalizeAddress(from);
       const c0 = buf[0];
       if (c0 === undefined) return this.drop('empty');
       if (c0 === CR || c0 === LF) {
@@ -278,9 +280,9 @@ class Transport implements SipTransport {
         if (i === buf.length) { this.keepAlives++; return; }
         buf = buf.subarray(i);
       } else if ((c0 & 0xc0) === 0 && isStun(buf)) {
-        return this.onStun(buf, address, rinfo.port);
+        return this.onStun(buf, address, port);
       }
-      const source: Source = { protocol: 'udp', address, port: rinfo.port, local: this.udp!.local };
+      const source: Source = { protocol: 'udp', address, port, local: this.udp!.local };
       this.receive(buf, source, false);
     } catch (err) {
       this.internalError(err, 'udp');

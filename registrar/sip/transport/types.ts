@@ -76,6 +76,8 @@ export interface TransportStats {
   keepAlives?: number;
   /** STUN Binding requests answered on the UDP SIP port (RFC 5626 §4.4.2 keep-alive). */
   stunBindings?: number;
+  /** The UDP socket's kind: native batched recvmmsg/sendmmsg (net/udp/) or Node's dgram; absent without UDP. */
+  udpSocket?: 'native' | 'dgram';
 }
 
 export type { SipMessage, SipRequest, SipResponse };

@@ -3,27 +3,105 @@
  * send, so that requests leave from the listening port (peers answer to the sent-by port) and responses leave from
  * the socket the request arrived on (RFC 3581 §4: the response "MUST be sent from the same address and port that
  * the corresponding request was received on" so that it traverses symmetric NATs).
+ *
+ * Two socket kinds (chosen in bind.ts):
+ *   - native (`MmsgSocket`, net/udp/socket.ts): recvmmsg(2) of up to 64 datagrams per readiness, one JS call per
+ *     batch, and the sends made while the batch is in JS — the responses to it — leave in one sendmmsg(2) when JS
+ *     returns. Sends made outside a batch (timer retransmissions, answers that waited for something) leave at once.
+ *     Datagrams arrive as views into a ring the next batch overwrites: each is copied here before the transport
+ *     sees it, so what the parser keeps (a body is a subarray of the datagram) stays valid.
+ *   - dgram (the fallback: addon not built, IPv6 bind address, SIPMEET_SIP_UDP=dgram): one datagram per callback;
+ *     sends are queued and written together at the end of the event-loop turn (see `DgramUdp.send`).
+ * Both deliver (datagram, source address, source port) and report a send's outcome to its callback asynchronously.
  */
-import type { RemoteInfo, Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
+import type { MmsgSocket } from '../../../net/udp/socket.ts';
 import type { Logger } from '../../log.ts';
 import { socketAddressFor } from './address.ts';
 import type { Endpoint, SendCallback } from './types.ts';
 
-export class UdpLayer {
+export type DatagramHandler = (buf: Buffer, address: string, port: number) => void;
+
+export interface UdpLayer {
   readonly family: 4 | 6;
+  readonly local: Endpoint;
+  /** 'native' (recvmmsg/sendmmsg) or 'dgram'. */
+  readonly kind: 'native' | 'dgram';
+  /** Send one datagram. `address` may be bracketed IPv6; IPv4 on a dual-stack IPv6 socket is mapped. */
+  send(buf: Buffer, port: number, address: string, cb?: SendCallback): void;
+  /** What was queued still goes out. */
+  close(): Promise<void>;
+}
+
+export interface UdpLayerOptions {
+  local: Endpoint;
+  logger: Logger;
+  onDatagram: DatagramHandler;
+  /** Called (once per failure) when a send without a caller callback fails. */
+  onSendError: (err: Error) => void;
+}
+
+/** The socket the transport bound (bind.ts): Node's dgram or the native batched one. */
+export type BoundUdp = { kind: 'dgram'; socket: Socket } | { kind: 'native'; socket: MmsgSocket };
+
+export function createUdpLayer(bound: BoundUdp, opts: UdpLayerOptions, recvBufferSize: number): UdpLayer {
+  return bound.kind === 'native' ? new NativeUdp(bound.socket, opts) : new DgramUdp(bound.socket, opts, recvBufferSize);
+}
+
+const CLOSED = 'SIP transport is closed';
+
+class NativeUdp implements UdpLayer {
+  readonly family = 4 as const;
+  readonly kind = 'native' as const;
+  readonly local: Endpoint;
+  private readonly onSendError: (err: Error) => void;
   private closed = false;
 
-  constructor(
-    private readonly socket: Socket,
-    readonly local: Endpoint,
-    private readonly logger: Logger,
-    onDatagram: (buf: Buffer, rinfo: RemoteInfo) => void,
-    /** Called (once per failure) when a send without a caller callback fails. */
-    private readonly onSendError: (err: Error) => void,
-    recvBufferSize: number,
-  ) {
+  constructor(private readonly socket: MmsgSocket, opts: UdpLayerOptions) {
+    this.local = opts.local;
+    this.onSendError = opts.onSendError;
+    const onDatagram = opts.onDatagram;
+    // The view is valid only during this call: copy (small datagrams come from Node's Buffer pool).
+    socket.onDatagram((view, address, port) => onDatagram(Buffer.from(view), address, port));
+  }
+
+  send(buf: Buffer, port: number, address: string, cb?: SendCallback): void {
+    const rc = this.closed ? -9 : this.socket.send(buf, port, socketAddressFor(address, 4));
+    if (rc === 0) {
+      // Queued (or sent): success, reported after this call returns as dgram does.
+      if (cb !== undefined) process.nextTick(cb);
+      return;
+    }
+    const err: NodeJS.ErrnoException = new Error(this.closed ? CLOSED : `SIP UDP send to ${address}:${port} failed (errno ${-rc})`);
+    err.errno = rc;
+    err.code = rc === -97 ? 'EAFNOSUPPORT' : rc === -9 ? 'EBADF' : 'ESEND';
+    process.nextTick(cb ?? this.onSendError, err);
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.socket.close(); // flushes what is queued
+    }
+    return Promise.resolve();
+  }
+}
+
+class DgramUdp implements UdpLayer {
+  readonly family: 4 | 6;
+  readonly kind = 'dgram' as const;
+  readonly local: Endpoint;
+  private readonly logger: Logger;
+  private readonly onSendError: (err: Error) => void;
+  private closed = false;
+
+  constructor(private readonly socket: Socket, opts: UdpLayerOptions, recvBufferSize: number) {
+    this.local = opts.local;
+    this.logger = opts.logger;
+    this.onSendError = opts.onSendError;
     this.family = socket.address().family === 'IPv6' ? 6 : 4;
-    socket.on('message', onDatagram);
+    const onDatagram = opts.onDatagram;
+    socket.on('message', (buf, rinfo) => onDatagram(buf, rinfo.address, rinfo.port));
     // Never let a socket error escape (an unhandled 'error' would kill the process).
     socket.on('error', (err: Error) => this.logger.error({ tag: 'udp-socket-error', err }, 'SIP UDP socket error'));
     if (recvBufferSize > 0) {
@@ -42,8 +120,6 @@ export class UdpLayer {
   };
 
   /**
-   * Send one datagram. `address` may be bracketed IPv6; IPv4 on a dual-stack IPv6 socket is mapped.
-   *
    * Datagrams are queued and written together at the end of the current event-loop turn (`setImmediate`, after
    * libuv has delivered every datagram that was waiting): on loopback and in VMs the first `sendmsg` of a burst
    * pays for waking the receiver up (an IPI), the following ones mostly do not. Measured with sipp at 20k
@@ -51,7 +127,7 @@ export class UdpLayer {
    */
   send(buf: Buffer, port: number, address: string, cb?: SendCallback): void {
     if (this.closed) {
-      cb?.(new Error('SIP transport is closed'));
+      cb?.(new Error(CLOSED));
       return;
     }
     this.queue.push({ buf, port, address: socketAddressFor(address, this.family), cb });
