@@ -27,7 +27,8 @@ hz=$(getconf CLK_TCK)
 rss=$(awk '/VmRSS/{print $2}' "/proc/$srv/status")
 tail -1 "$work/stat.csv" | awk -F';' -v h="$(head -1 "$work/stat.csv")" 'BEGIN{n=split(h,H,";")}
   {for(i=1;i<=n;i++) if (H[i] ~ /^(SuccessfulCall|FailedCall|Retransmissions)\(C\)$/) printf "%s=%s ", H[i], $i; print ""}'
-echo "server CPU: $(( (t1 - t0) * 1000000 / hz / calls )) us/REGISTER ($(( (t1 - t0) * 100 / hz / secs ))% of a core), RSS ${rss} kB"
+awk -v d="$((t1 - t0))" -v hz="$hz" -v n="$calls" -v s="$secs" -v rss="$rss" \
+  'BEGIN{printf "server CPU: %.1f us/REGISTER (%d%% of a core), RSS %s kB\n", d*1e6/hz/n, d*100/hz/s, rss}'
 kill -INT "$srv"; wait "$srv" 2>/dev/null || true; srv=
 # SERVER_OUT=file keeps the server's whole output (e.g. --trace-gc lines).
 if [ -n "${SERVER_OUT:-}" ]; then cp "$work/server.out" "$SERVER_OUT"; else grep -v '^{' "$work/server.out" | tail -5 || true; fi

@@ -134,7 +134,7 @@ class Transport implements SipTransport {
       this.udp = createUdpLayer(bound.udp, {
         local,
         logger: this.logger,
-        onDatagram: (buf, address, port) => this.onDatagram(buf, address, port),
+        onDatagram: (buf, address, port, borrowed) => this.onDatagram(buf, address, port, borrowed),
         onSendError: (err) => this.onSendError(err),
       }, opts.udpRecvBufferSize ?? DEFAULT_UDP_RECV_BUFFER);
     }
@@ -265,7 +265,8 @@ class Transport implements SipTransport {
 
   // Receiving ----------------------------------------------------------------------------------------------------
 
-  private onDatagram(data: Buffer, from: string, port: number): void {
+  /** `borrowed`: `data` is valid only during this call (udp.ts). */
+  private onDatagram(data: Buffer, from: string, port: number, borrowed: boolean): void {
     try {
       let buf = data;
       if (buf.length > this.maxMessageSize) return this.drop('oversize');
@@ -283,7 +284,7 @@ class Transport implements SipTransport {
         return this.onStun(buf, address, port);
       }
       const source: Source = { protocol: 'udp', address, port, local: this.udp!.local };
-      this.receive(buf, source, false);
+      this.receive(buf, source, false, borrowed);
     } catch (err) {
       this.internalError(err, 'udp');
     }
@@ -298,7 +299,7 @@ class Transport implements SipTransport {
 
   private onStreamMessage(conn: Connection, buf: Buffer): void {
     try {
-      this.receive(buf, conn.source, true);
+      this.receive(buf, conn.source, true, false);
     } catch (err) {
       this.internalError(err, 'tcp');
     }
@@ -329,10 +330,18 @@ class Transport implements SipTransport {
     }
   }
 
-  private receive(buf: Buffer, source: Source, stream: boolean): void {
+  private receive(data: Buffer, source: Source, stream: boolean, borrowed: boolean): void {
     this.received++;
-    if (this.tracer) this.trace('in', source.protocol, source.address, source.port, buf);
-    const r = stream ? parseMessage(buf, STREAM) : parseMessage(buf);
+    let buf = data;
+    if (this.tracer) {
+      if (borrowed) buf = Buffer.from(data); // a tracer may keep the bytes
+      borrowed = false;
+      this.trace('in', source.protocol, source.address, source.port, buf);
+    }
+    let r = stream ? parseMessage(buf, STREAM) : parseMessage(buf);
+    // A borrowed datagram is reused after this call; the parsed header values are strings of their own, but a
+    // body is a subarray of the datagram: parse a copy (rare on the hot path: REGISTERs have no body).
+    if (borrowed && r.ok && r.message.body.length > 0) r = parseMessage(Buffer.from(buf));
     if (!r.ok) return this.onParseFailure(r, buf, source);
     const msg = r.message;
     if (msg.kind === 'request') return this.deliver(this.stamp(msg, source), source);

@@ -8,8 +8,9 @@
  *   - native (`MmsgSocket`, net/udp/socket.ts): recvmmsg(2) of up to 64 datagrams per readiness, one JS call per
  *     batch, and the sends made while the batch is in JS — the responses to it — leave in one sendmmsg(2) when JS
  *     returns. Sends made outside a batch (timer retransmissions, answers that waited for something) leave at once.
- *     Datagrams arrive as views into a ring the next batch overwrites: each is copied here before the transport
- *     sees it, so what the parser keeps (a body is a subarray of the datagram) stays valid.
+ *     Datagrams arrive as views into a ring the next batch overwrites (`borrowed`): the transport parses the view
+ *     (the parsed header values are strings of their own) and copies a datagram only when its message has a body
+ *     (a subarray of the datagram) or a SIP trace is on.
  *   - dgram (the fallback: addon not built, IPv6 bind address, SIPMEET_SIP_UDP=dgram): one datagram per callback;
  *     sends are queued and written together at the end of the event-loop turn (see `DgramUdp.send`).
  * Both deliver (datagram, source address, source port) and report a send's outcome to its callback asynchronously.
@@ -20,7 +21,11 @@ import type { Logger } from '../../log.ts';
 import { socketAddressFor } from './address.ts';
 import type { Endpoint, SendCallback } from './types.ts';
 
-export type DatagramHandler = (buf: Buffer, address: string, port: number) => void;
+/**
+ * One datagram. `borrowed`: `buf` is a view into the native receive ring, valid only during this call — the
+ * handler copies whatever must outlive it (the transport parses the view and copies only a message with a body).
+ */
+export type DatagramHandler = (buf: Buffer, address: string, port: number, borrowed: boolean) => void;
 
 export interface UdpLayer {
   readonly family: 4 | 6;
@@ -61,15 +66,16 @@ class NativeUdp implements UdpLayer {
     this.local = opts.local;
     this.onSendError = opts.onSendError;
     const onDatagram = opts.onDatagram;
-    // The view is valid only during this call: copy (small datagrams come from Node's Buffer pool).
-    socket.onDatagram((view, address, port) => onDatagram(Buffer.from(view), address, port));
+    socket.onDatagram((view, address, port) => onDatagram(view, address, port, true));
   }
 
   send(buf: Buffer, port: number, address: string, cb?: SendCallback): void {
     const rc = this.closed ? -9 : this.socket.send(buf, port, socketAddressFor(address, 4));
     if (rc === 0) {
-      // Queued (or sent): success, reported after this call returns as dgram does.
-      if (cb !== undefined) process.nextTick(cb);
+      // Queued (or sent): success, reported after this call returns as dgram does — one tick for all of a batch.
+      if (cb !== undefined) {
+        if (this.succeeded.push(cb) === 1) process.nextTick(this.reportSuccess);
+      }
       return;
     }
     const err: NodeJS.ErrnoException = new Error(this.closed ? CLOSED : `SIP UDP send to ${address}:${port} failed (errno ${-rc})`);
@@ -77,6 +83,14 @@ class NativeUdp implements UdpLayer {
     err.code = rc === -97 ? 'EAFNOSUPPORT' : rc === -9 ? 'EBADF' : 'ESEND';
     process.nextTick(cb ?? this.onSendError, err);
   }
+
+  /** Callbacks of sends that succeeded since the last tick. */
+  private succeeded: SendCallback[] = [];
+  private readonly reportSuccess = (): void => {
+    const list = this.succeeded;
+    this.succeeded = [];
+    for (let i = 0; i < list.length; i++) list[i]!();
+  };
 
   close(): Promise<void> {
     if (!this.closed) {
@@ -101,7 +115,7 @@ class DgramUdp implements UdpLayer {
     this.onSendError = opts.onSendError;
     this.family = socket.address().family === 'IPv6' ? 6 : 4;
     const onDatagram = opts.onDatagram;
-    socket.on('message', (buf, rinfo) => onDatagram(buf, rinfo.address, rinfo.port));
+    socket.on('message', (buf, rinfo) => onDatagram(buf, rinfo.address, rinfo.port, false));
     // Never let a socket error escape (an unhandled 'error' would kill the process).
     socket.on('error', (err: Error) => this.logger.error({ tag: 'udp-socket-error', err }, 'SIP UDP socket error'));
     if (recvBufferSize > 0) {
