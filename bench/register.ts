@@ -1,7 +1,7 @@
 /**
  * REGISTER benchmark: sipmeet's registrar vs Kamailio 5.6, both driven by sipp in the same run.
  *
- *   node --import tsx bench/register.ts [--duration 10] [--rates 2000,5000,...] [--targets kamailio,sipmeet]
+ *   node --import tsx bench/register.ts [--duration 10] [--rates 2000,5000,...] [--targets kamailio,sipmeet[,sipmeet-dgram]]
  *        [--users 20000] [--per-sipp 30000] [--max-rate 60000] [--max-total 480] [--stop-after 2]
  *
  * For each target: start it on 127.0.0.1 (OS-chosen UDP port), then step the REGISTER rate up, `duration`
@@ -69,8 +69,8 @@ const rates = (argv.rates ? argv.rates.split(',').map((r) => posInt('rates', r.t
   .sort((a, b) => a - b);
 const targetNames = argv.targets!.split(',').map((t) => t.trim()) as TargetName[];
 for (const t of targetNames) {
-  if (t !== 'kamailio' && t !== 'sipmeet') {
-    process.stderr.write(`--targets: unknown target ${JSON.stringify(t)} (kamailio, sipmeet)\n`);
+  if (t !== 'kamailio' && t !== 'sipmeet' && t !== 'sipmeet-dgram') {
+    process.stderr.write(`--targets: unknown target ${JSON.stringify(t)} (kamailio, sipmeet, sipmeet-dgram)\n`);
     process.exit(2);
   }
 }
@@ -127,7 +127,9 @@ async function benchTarget(name: TargetName): Promise<{ rows: StepRow[]; sustain
   process.stdout.write(`== ${name}: starting\n`);
   let target: Target;
   try {
-    target = name === 'kamailio' ? await startKamailio({ bin: kamailio!, moduleDir: moduleDir! }) : await startSipmeet();
+    target = name === 'kamailio'
+      ? await startKamailio({ bin: kamailio!, moduleDir: moduleDir! })
+      : await startSipmeet({ dgram: name === 'sipmeet-dgram' });
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     process.stdout.write(`== ${name}: could not start — not measured\n${msg}\n`);
@@ -211,12 +213,14 @@ async function main(): Promise<number> {
   process.stdout.write('\nsustained REGISTER rate (0 failures, < 1 % retransmissions, ≥ 95 % of target achieved):\n');
   for (const name of targetNames) {
     const r = results[name]!;
-    process.stdout.write(`  ${name.padEnd(9)} ${r.sustained === null ? 'none' : `${r.sustained}/s`}${r.note ? `  (${r.note})` : ''}\n`);
+    process.stdout.write(`  ${name.padEnd(13)} ${r.sustained === null ? 'none' : `${r.sustained}/s`}${r.note ? `  (${r.note})` : ''}\n`);
   }
   const k = results['kamailio']?.sustained;
   const s = results['sipmeet']?.sustained;
   const ratio = k && s ? Math.round((s / k) * 100) / 100 : null;
   if (ratio !== null) process.stdout.write(`  ratio sipmeet/kamailio: ${ratio}\n`);
+  const sd = results['sipmeet-dgram']?.sustained;
+  if (k && sd) process.stdout.write(`  ratio sipmeet-dgram/kamailio: ${Math.round((sd / k) * 100) / 100}\n`);
 
   const date = new Date();
   const stamp = date.toISOString().replace(/[:.]/g, '').slice(0, 17);

@@ -26,7 +26,7 @@ const COLS = [
   'target', 'rate/s', 'sipp', 'achieved/s', 'ok', 'failed', 'retrans %', 'UDP drops',
   'server CPU %', 'server runq %', 'sipp CPU %', 'other CPU %', 'verdict',
 ];
-const WIDTHS = [9, 7, 4, 10, 8, 7, 9, 9, 12, 13, 10, 11, 0];
+const WIDTHS = [13, 7, 4, 10, 8, 7, 9, 9, 12, 13, 10, 11, 0];
 
 function cells(r: StepRow): string[] {
   return [

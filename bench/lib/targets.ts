@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnManaged, freeUdpPort, findExecutable, type Managed } from './procs.ts';
 
-export type TargetName = 'kamailio' | 'sipmeet';
+/** `sipmeet-dgram`: sipmeet with SIPMEET_SIP_UDP=dgram (Node's dgram instead of the native batched UDP socket). */
+export type TargetName = 'kamailio' | 'sipmeet' | 'sipmeet-dgram';
 
 export interface Target {
   name: TargetName;
@@ -140,14 +141,14 @@ export async function startKamailio(opts: { bin: string; moduleDir: string; shmM
   return { name: 'kamailio', port, proc, stop };
 }
 
-export async function startSipmeet(opts: { logLevel?: string } = {}): Promise<Target> {
+export async function startSipmeet(opts: { logLevel?: string; dgram?: boolean } = {}): Promise<Target> {
   if (!existsSync(SIPMEET_CLI)) throw new Error(`sipmeet CLI not found at ${SIPMEET_CLI}`);
   const port = await freeUdpPort();
   const proc = spawnManaged(
     'sipmeet',
     process.execPath,
     [SIPMEET_CLI, 'server', '--host', '127.0.0.1', '--sip-port', String(port), '--http-port', '0', '--log-level', opts.logLevel ?? 'warn'],
-    { cwd: REPO_ROOT },
+    { cwd: REPO_ROOT, ...(opts.dgram ? { env: { ...process.env, SIPMEET_SIP_UDP: 'dgram' } } : {}) },
   );
   const stop = async (): Promise<void> => {
     await proc.stop();
@@ -158,5 +159,5 @@ export async function startSipmeet(opts: { logLevel?: string } = {}): Promise<Ta
     await stop();
     throw err;
   }
-  return { name: 'sipmeet', port, proc, stop };
+  return { name: opts.dgram ? 'sipmeet-dgram' : 'sipmeet', port, proc, stop };
 }
