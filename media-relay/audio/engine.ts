@@ -25,7 +25,7 @@ export const TICK_MS = 20;
  * processes), a meeting's frame then waits for one quarter of the work, not all of it. Each meeting still ticks
  * exactly every 20 ms on the drift-free grid.
  */
-const SLOTS = 4;
+export const SLOTS = 4;
 /** Worker lanes: frames done are posted at least this often within a tick (ms of the tick's own processing). */
 const FLUSH_MS = 2;
 

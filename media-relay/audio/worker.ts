@@ -6,7 +6,7 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { systemClock } from '../../registrar/sip/clock.ts';
 import { createLogger, silentLogger } from '../../registrar/log.ts';
-import { AudioEngine, TICK_MS } from './engine.ts';
+import { AudioEngine, SLOTS, TICK_MS } from './engine.ts';
 import type { EngineEvent, HostCommand } from './messages.ts';
 import { installCodecLocks } from './codec-lock.ts';
 import { PacketRing } from './packet-ring.ts';
@@ -37,8 +37,9 @@ const engine = new AudioEngine(
   (atMs) => atMs - performance.timeOrigin,
   {
     ring: new PacketRing(data.ring),
-    // Worker k of N ticks k × 20/N ms into the period: the workers' busy moments do not pile up on the cores.
-    tickPhaseMs: ((data.index ?? 0) * TICK_MS) / Math.max(1, data.workers ?? 1),
+    // Worker k of N runs its sub-ticks (every TICK_MS / SLOTS) k / N of a sub-tick later than worker 0: the
+    // workers' busy moments, and their turns at the codec locks, interleave instead of starting together.
+    tickPhaseMs: ((data.index ?? 0) * TICK_MS) / SLOTS / Math.max(1, data.workers ?? 1),
     // Before a tick reads the ring: take the commands already posted (an add-leg precedes its first packet).
     pollCommands: () => {
       for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) handle(m.message as HostCommand);
