@@ -3,6 +3,7 @@
  *
  *   node --import tsx bench/register.ts [--duration 10] [--rates 2000,5000,...] [--targets kamailio,sipmeet[,sipmeet-dgram]]
  *        [--users 20000] [--per-sipp 30000] [--max-rate 60000] [--max-total 480] [--stop-after 2]
+ *        [--quiet-pct 40] [--quiet-wait 15]
  *
  * For each target: start it on 127.0.0.1 (OS-chosen UDP port), then step the REGISTER rate up, `duration`
  * seconds a step. A step passes with 0 failed calls, < 1 % retransmissions and sipp achieving ≥ 95 % of
@@ -17,6 +18,7 @@ import { parseArgs } from 'node:util';
 import {
   CLK_TCK, installCleanup, killAllNow, machineBusyTicks, sleep, spawnManaged, treeUsage, udpRcvbufErrors,
 } from './lib/procs.ts';
+import { waitForQuiet } from './lib/self-usage.ts';
 import { runSippStep, sippPath, sippVersion, SIPP_INSTALL_HINT, type SippStepResult } from './lib/sipp.ts';
 import {
   kamailioModuleDir, kamailioPath, kamailioVersion, startKamailio, startSipmeet, KAMAILIO_INSTALL_HINT, REPO_ROOT,
@@ -36,6 +38,8 @@ const { values: argv } = parseArgs({
     'max-rate': { type: 'string', default: '100000' },
     'max-total': { type: 'string', default: '480' },
     'stop-after': { type: 'string', default: '2' },
+    'quiet-pct': { type: 'string', default: '40' },
+    'quiet-wait': { type: 'string', default: '15' },
     'no-parse-bench': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -44,7 +48,9 @@ const { values: argv } = parseArgs({
 if (argv.help) {
   process.stdout.write(
     'usage: node --import tsx bench/register.ts [--duration S] [--rates R1,R2,...] [--targets kamailio,sipmeet]\n' +
-      '       [--users N] [--per-sipp RATE] [--max-rate RATE] [--max-total S] [--stop-after N] [--no-parse-bench]\n',
+      '       [--users N] [--per-sipp RATE] [--max-rate RATE] [--max-total S] [--stop-after N] [--no-parse-bench]\n' +
+      '       [--quiet-pct P] [--quiet-wait S]   before each step wait up to S s (default 15; 0: no wait) for other\n' +
+      '                                          work on the machine to fall under P % of a core (default 40)\n',
   );
   process.exit(0);
 }
@@ -64,6 +70,8 @@ const perSipp = posInt('per-sipp', argv['per-sipp']);
 const maxRate = posInt('max-rate', argv['max-rate']);
 const maxTotalS = posInt('max-total', argv['max-total']);
 const stopAfter = posInt('stop-after', argv['stop-after']);
+const quietPct = Number(argv['quiet-pct']);
+const quietWaitMs = Number(argv['quiet-wait']) * 1000;
 const rates = (argv.rates ? argv.rates.split(',').map((r) => posInt('rates', r.trim())) : DEFAULT_RATES)
   .filter((r) => r <= maxRate)
   .sort((a, b) => a - b);
@@ -149,6 +157,8 @@ async function benchTarget(name: TargetName): Promise<{ rows: StepRow[]; sustain
         break;
       }
       const procs = Math.ceil(rate / perSipp);
+      // Other people's work on the shared machine: let a burst of it pass before the step starts.
+      const otherBeforePct = quietWaitMs > 0 ? await waitForQuiet([process.pid, target.proc.pid], quietPct, quietWaitMs) : undefined;
       const before = treeUsage(target.proc.pid);
       const busyBefore = machineBusyTicks();
       const dropsBefore = udpRcvbufErrors();
@@ -169,7 +179,7 @@ async function benchTarget(name: TargetName): Promise<{ rows: StepRow[]; sustain
         target: name, rate, procs, achieved: step.achieved, successful: step.successful, failed: step.failed,
         retransPct: step.outgoing > 0 ? (step.retransmissions / step.outgoing) * 100 : 0,
         serverCpuPct, serverRunqPct, otherCpuPct, sippCpuPct: step.sippCpuPct ?? null, pass: v.pass, reason: v.reason,
-        failures: step.failures, wallS: step.wallS, udpDrops,
+        failures: step.failures, wallS: step.wallS, udpDrops, ...(otherBeforePct !== undefined ? { otherBeforePct } : {}),
       };
       rows.push(row);
       printTable([row], rows.length === 1 && name === targetNames[0]);

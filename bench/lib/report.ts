@@ -20,6 +20,8 @@ export interface StepRow {
   wallS: number;
   /** Kernel UDP RcvbufErrors during the step (all sockets; null when unreadable). */
   udpDrops: number | null;
+  /** Other work on the machine just before the step (% of a core, after the --quiet-wait), when measured. */
+  otherBeforePct?: number;
 }
 
 const COLS = [
