@@ -126,7 +126,8 @@ test('two workers: each meeting hears only its own talker, packets through the s
   const meetings = tones.map((f, i) => ({ id: `m${i}`, f, talk: new ToneClient('talk', OPUS, f), ear: new ToneClient('ear', OPUS, 0), got: [] as AudioOut[] }));
   // No Opus call on this thread while the workers run (the native binding is not thread-safe, codec-lock.ts; the
   // workers lock among themselves): packets are encoded before, what the ears got is decoded after.
-  const TICKS = 90;
+  // Up to 6 s of packets: two workers loading tsx on a busy machine can take a few seconds to start mixing.
+  const TICKS = 300;
   const packets = meetings.map((m) => Array.from({ length: TICKS }, () => [m.talk.nextPacket(), m.ear.nextPacket()] as const));
   host.onFrames((meetingId, outs) => {
     const m = meetings.find((x) => x.id === meetingId)!;
