@@ -5,9 +5,9 @@
  *        [--users 20000] [--per-sipp 30000] [--max-rate 60000] [--max-total 480] [--stop-after 2]
  *        [--quiet-pct 40] [--quiet-wait 15]
  *
- * For each target: start it on 127.0.0.1 (OS-chosen UDP port), then step the REGISTER rate up, `duration`
- * seconds a step. A step passes with 0 failed calls, < 1 % retransmissions and sipp achieving ≥ 95 % of
- * the target rate; the sustained rate is the highest passing step. Prints a table, the sustained rates and
+ * Start every target on 127.0.0.1 (OS-chosen UDP port), then step the REGISTER rate up, `duration` seconds a
+ * step, each rate against each target in turn (interleaved: other work on the shared machine hits all alike).
+ * A step passes with 0 failed calls, < 1 % retransmissions and sipp achieving ≥ 95 % of the target rate; the sustained rate is the highest passing step. Prints a table, the sustained rates and
  * the ratio sipmeet/kamailio, and writes bench/results/register-<time>.json (+ a .md table for the docs).
  * See docs/benchmarks.md.
  */
@@ -130,74 +130,111 @@ function verdict(s: SippStepResult): { pass: boolean; reason: string } {
   return { pass: true, reason: '' };
 }
 
-async function benchTarget(name: TargetName): Promise<{ rows: StepRow[]; sustained: number | null; note: string }> {
-  const rows: StepRow[] = [];
+interface TargetRun {
+  readonly name: TargetName;
+  readonly rows: StepRow[];
+  target: Target | undefined;
+  consecutiveFails: number;
+  note: string;
+  done: boolean;
+}
+
+async function startTarget(name: TargetName): Promise<TargetRun> {
+  const run: TargetRun = { name, rows: [], target: undefined, consecutiveFails: 0, note: '', done: false };
   process.stdout.write(`== ${name}: starting\n`);
-  let target: Target;
   try {
-    target = name === 'kamailio'
+    run.target = name === 'kamailio'
       ? await startKamailio({ bin: kamailio!, moduleDir: moduleDir! })
       : await startSipmeet({ dgram: name === 'sipmeet-dgram' });
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     process.stdout.write(`== ${name}: could not start — not measured\n${msg}\n`);
-    return { rows, sustained: null, note: `not measured: could not start (${msg.split('\n')[0]})` };
+    run.note = `not measured: could not start (${msg.split('\n')[0]})`;
+    run.done = true;
+    return run;
   }
-  process.stdout.write(`== ${name}: ready on udp:127.0.0.1:${target.port} (pid ${target.proc.pid})\n`);
-  let note = '';
-  let consecutiveFails = 0;
+  process.stdout.write(`== ${name}: ready on udp:127.0.0.1:${run.target.port} (pid ${run.target.proc.pid})\n`);
+  return run;
+}
+
+/** One rate step against one target; marks the run done after --stop-after failing steps in a row. */
+async function stepTarget(run: TargetRun, rate: number, header: boolean): Promise<void> {
+  const target = run.target!;
+  const name = run.name;
+  if (target.proc.hasExited()) {
+    run.note = `${name} exited during the run`;
+    run.done = true;
+    return;
+  }
+  const procs = Math.ceil(rate / perSipp);
+  // Other people's work on the shared machine: let a burst of it pass before the step starts.
+  const otherBeforePct = quietWaitMs > 0 ? await waitForQuiet([process.pid, target.proc.pid], quietPct, quietWaitMs) : undefined;
+  const before = treeUsage(target.proc.pid);
+  const busyBefore = machineBusyTicks();
+  const dropsBefore = udpRcvbufErrors();
+  const step = await runSippStep({
+    sipp: sipp!, targetPort: target.port, rate, durationS, procs, workDir, users, userPrefix: 'p',
+  });
+  const after = treeUsage(target.proc.pid);
+  const busyS = (machineBusyTicks() - busyBefore) / CLK_TCK;
+  const serverCpuS = (after.cpuTicks - before.cpuTicks) / CLK_TCK;
+  const serverCpuPct = (serverCpuS / step.wallS) * 100;
+  const serverRunqPct = ((after.runqWaitNs - before.runqWaitNs) / 1e9 / step.wallS) * 100;
+  const sippCpuS = step.sippCpuPct === undefined ? 0 : (step.sippCpuPct / 100) * step.wallS;
+  const otherCpuPct = Math.max(0, ((busyS - serverCpuS - sippCpuS) / step.wallS) * 100);
+  const dropsAfter = udpRcvbufErrors();
+  const udpDrops = dropsBefore === undefined || dropsAfter === undefined ? null : dropsAfter - dropsBefore;
+  const v = verdict(step);
+  const row: StepRow = {
+    target: name, rate, procs, achieved: step.achieved, successful: step.successful, failed: step.failed,
+    retransPct: step.outgoing > 0 ? (step.retransmissions / step.outgoing) * 100 : 0,
+    serverCpuPct, serverRunqPct, otherCpuPct, sippCpuPct: step.sippCpuPct ?? null, pass: v.pass, reason: v.reason,
+    failures: step.failures, wallS: step.wallS, udpDrops, ...(otherBeforePct !== undefined ? { otherBeforePct } : {}),
+  };
+  run.rows.push(row);
+  printTable([row], header);
+  if (step.error) process.stdout.write(`   ${step.error.replace(/\n/g, '\n   ')}\n`);
+  run.consecutiveFails = v.pass ? 0 : run.consecutiveFails + 1;
+  if (run.consecutiveFails >= stopAfter) {
+    run.note = `stopped after ${stopAfter} failing steps in a row`;
+    run.done = true;
+  }
+  await sleep(1000); // let the server drain and settle between steps
+}
+
+/**
+ * Every target is started first; then each rate is run against each target in turn (interleaved), so that other
+ * work on the shared machine falls on all targets alike rather than on whichever ran during a burst of it.
+ */
+async function benchTargets(names: readonly TargetName[]): Promise<Record<string, { rows: StepRow[]; sustained: number | null; note: string }>> {
+  const runs: TargetRun[] = [];
   try {
+    for (const name of names) runs.push(await startTarget(name));
+    let header = true;
     for (const rate of rates) {
-      if (elapsedS() + durationS * 1.5 + 5 > maxTotalS) {
-        note = `stopped at the --max-total ${maxTotalS} s budget`;
-        break;
+      for (const run of runs) {
+        if (run.done) continue;
+        if (elapsedS() + durationS * 1.5 + 5 > maxTotalS) {
+          run.note = `stopped at the --max-total ${maxTotalS} s budget`;
+          run.done = true;
+          continue;
+        }
+        await stepTarget(run, rate, header);
+        header = false;
       }
-      if (target.proc.hasExited()) {
-        note = `${name} exited during the run`;
-        break;
-      }
-      const procs = Math.ceil(rate / perSipp);
-      // Other people's work on the shared machine: let a burst of it pass before the step starts.
-      const otherBeforePct = quietWaitMs > 0 ? await waitForQuiet([process.pid, target.proc.pid], quietPct, quietWaitMs) : undefined;
-      const before = treeUsage(target.proc.pid);
-      const busyBefore = machineBusyTicks();
-      const dropsBefore = udpRcvbufErrors();
-      const step = await runSippStep({
-        sipp: sipp!, targetPort: target.port, rate, durationS, procs, workDir, users, userPrefix: 'p',
-      });
-      const after = treeUsage(target.proc.pid);
-      const busyS = (machineBusyTicks() - busyBefore) / CLK_TCK;
-      const serverCpuS = (after.cpuTicks - before.cpuTicks) / CLK_TCK;
-      const serverCpuPct = (serverCpuS / step.wallS) * 100;
-      const serverRunqPct = ((after.runqWaitNs - before.runqWaitNs) / 1e9 / step.wallS) * 100;
-      const sippCpuS = step.sippCpuPct === undefined ? 0 : (step.sippCpuPct / 100) * step.wallS;
-      const otherCpuPct = Math.max(0, ((busyS - serverCpuS - sippCpuS) / step.wallS) * 100);
-      const dropsAfter = udpRcvbufErrors();
-      const udpDrops = dropsBefore === undefined || dropsAfter === undefined ? null : dropsAfter - dropsBefore;
-      const v = verdict(step);
-      const row: StepRow = {
-        target: name, rate, procs, achieved: step.achieved, successful: step.successful, failed: step.failed,
-        retransPct: step.outgoing > 0 ? (step.retransmissions / step.outgoing) * 100 : 0,
-        serverCpuPct, serverRunqPct, otherCpuPct, sippCpuPct: step.sippCpuPct ?? null, pass: v.pass, reason: v.reason,
-        failures: step.failures, wallS: step.wallS, udpDrops, ...(otherBeforePct !== undefined ? { otherBeforePct } : {}),
-      };
-      rows.push(row);
-      printTable([row], rows.length === 1 && name === targetNames[0]);
-      if (step.error) process.stdout.write(`   ${step.error.replace(/\n/g, '\n   ')}\n`);
-      consecutiveFails = v.pass ? 0 : consecutiveFails + 1;
-      if (consecutiveFails >= stopAfter) {
-        note = `stopped after ${stopAfter} failing steps in a row`;
-        break;
-      }
-      await sleep(1000); // let the server drain and settle between steps
     }
   } finally {
-    await target.stop();
+    for (const run of runs) await run.target?.stop();
   }
-  const passing = rows.filter((r) => r.pass).map((r) => r.rate);
-  const sustained = passing.length > 0 ? Math.max(...passing) : null;
-  if (!note && rows.length > 0 && rows[rows.length - 1]!.pass) note = 'every rate tried passed (raise --rates / --max-rate)';
-  return { rows, sustained, note };
+  const out: Record<string, { rows: StepRow[]; sustained: number | null; note: string }> = {};
+  for (const run of runs) {
+    const passing = run.rows.filter((r) => r.pass).map((r) => r.rate);
+    const sustained = passing.length > 0 ? Math.max(...passing) : null;
+    let note = run.note;
+    if (!note && run.rows.length > 0 && run.rows[run.rows.length - 1]!.pass) note = 'every rate tried passed (raise --rates / --max-rate)';
+    out[run.name] = { rows: run.rows, sustained, note };
+  }
+  return out;
 }
 
 async function main(): Promise<number> {
@@ -217,8 +254,7 @@ async function main(): Promise<number> {
       `steps: ${durationS} s each, rates ${rates.join(',')}, ${users} AoRs per sipp process, ≤ ${perSipp}/s per sipp process\n\n`,
   );
   const parseBench = await runParseBench();
-  const results: Record<string, { rows: StepRow[]; sustained: number | null; note: string }> = {};
-  for (const name of targetNames) results[name] = await benchTarget(name);
+  const results = await benchTargets(targetNames);
 
   process.stdout.write('\nsustained REGISTER rate (0 failures, < 1 % retransmissions, ≥ 95 % of target achieved):\n');
   for (const name of targetNames) {
