@@ -13,7 +13,12 @@
  *
  * The lock is a futex-style mutex (0 free, 1 held, 2 held with waiters) in a SharedArrayBuffer the host gives every
  * worker; it spins briefly first (a hold lasts 0.1–0.3 ms), then sleeps.
- * Without installCodecLocks (inline mode, the softclient, tests: one thread) the calls run unlocked.
+ * The buffer is ONE per process (`processCodecLocks()`: every relay's worker host in the process, and the main
+ * thread itself once a host exists), because the binding's buffers are per process: two relays in one test process,
+ * or a softclient encoding on the main thread beside the relay's workers (the GUI's in-process server), would race
+ * too. OpusCodec takes the lock around each native call; a thread already holding it (the mixer's per-meeting hold)
+ * goes straight through (re-entrant per thread).
+ * Before any host exists (the softclient's own process, unit tests: one thread) the calls run unlocked.
  */
 
 export const CODEC_LOCK_BYTES = 16;
@@ -22,6 +27,18 @@ export const ENCODE_LOCK = 1;
 const SPINS = 2000;
 
 let cells: Int32Array | undefined;
+/** How deep this thread holds each lock (re-entry runs unlocked). */
+const depth = [0, 0];
+let processLocks: SharedArrayBuffer | undefined;
+
+/** This process's locks, created and installed on this (the main) thread at first use. */
+export function processCodecLocks(): SharedArrayBuffer {
+  if (processLocks === undefined) {
+    processLocks = createCodecLocks();
+    installCodecLocks(processLocks);
+  }
+  return processLocks;
+}
 
 /** A shared buffer for the locks (the host creates one for all its workers). */
 export function createCodecLocks(): SharedArrayBuffer {
@@ -36,11 +53,13 @@ export function installCodecLocks(buffer: SharedArrayBuffer): void {
 /** Run `fn` holding lock `which` (DECODE_LOCK or ENCODE_LOCK). */
 export function withCodecLock<T>(which: number, fn: () => T): T {
   const c = cells;
-  if (c === undefined) return fn();
+  if (c === undefined || depth[which]! > 0) return fn();
   lock(c, which);
+  depth[which]!++;
   try {
     return fn();
   } finally {
+    depth[which]!--;
     unlock(c, which);
   }
 }

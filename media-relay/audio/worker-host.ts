@@ -24,7 +24,7 @@ import type { Clock } from '../../registrar/sip/clock.ts';
 import { systemClock } from '../../registrar/sip/clock.ts';
 import type { Logger } from '../../registrar/log.ts';
 import { AudioEngine } from './engine.ts';
-import { createCodecLocks } from './codec-lock.ts';
+import { processCodecLocks } from './codec-lock.ts';
 import { readFrameBatch } from './frame-batch.ts';
 import type { EngineEvent, HostCommand } from './messages.ts';
 import { PacketRing } from './packet-ring.ts';
@@ -85,8 +85,8 @@ export class AudioWorkerHost {
   private readonly legNames = new Map<number, string>();
   private nextMeetingNum = 1;
   private nextLegId = 1;
-  /** Shared by all this host's workers (codec-lock.ts: the native Opus binding is not thread-safe). */
-  private readonly codecLocks = createCodecLocks();
+  /** Shared by every worker in this process and its main thread (codec-lock.ts: the native Opus binding is not thread-safe). */
+  private readonly codecLocks = processCodecLocks();
   private readonly framesHandlers: FramesHandler[] = [];
   private readonly dtmfHandlers: DtmfHandler[] = [];
   private readonly speakerHandlers: ActiveSpeakerHandler[] = [];

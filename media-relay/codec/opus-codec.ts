@@ -16,6 +16,7 @@
 import { Decoder, Encoder } from '@evan/opus';
 import type { AudioCodec } from './types.ts';
 import { plcPacketFor } from './opus-toc.ts';
+import { DECODE_LOCK, ENCODE_LOCK, withCodecLock } from '../audio/codec-lock.ts';
 
 const FRAME = 960; // 20 ms at 48 kHz
 
@@ -40,7 +41,8 @@ export class OpusCodec implements AudioCodec {
   decode(payload: Uint8Array): Int16Array | null {
     if (payload.length === 0) return null;
     try {
-      const bytes = this.decoder.decode(payload);
+      // The binding decodes into one buffer per process: see ../audio/codec-lock.ts.
+      const bytes = withCodecLock(DECODE_LOCK, () => this.decoder.decode(payload));
       this.lastToc = payload[0];
       return toInt16(bytes);
     } catch {
@@ -51,12 +53,13 @@ export class OpusCodec implements AudioCodec {
   encode(pcm: Int16Array): Uint8Array {
     // Created on first use: a leg that only sends to us never needs an encoder.
     this.encoder ??= this.createEncoder();
-    return this.encoder.encode(pcm);
+    const encoder = this.encoder;
+    return withCodecLock(ENCODE_LOCK, () => encoder.encode(pcm));
   }
 
   conceal(): Int16Array {
     try {
-      const pcm = toInt16(this.decoder.decode(plcPacketFor(this.lastToc)));
+      const pcm = toInt16(withCodecLock(DECODE_LOCK, () => this.decoder.decode(plcPacketFor(this.lastToc))));
       return pcm.length === FRAME ? pcm : new Int16Array(FRAME);
     } catch {
       return new Int16Array(FRAME);

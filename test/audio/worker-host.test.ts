@@ -5,7 +5,8 @@ import { ManualClock } from '../../registrar/sip/clock.ts';
 import { AudioWorkerHost } from '../../media-relay/audio/worker-host.ts';
 import type { AudioOut } from '../../media-relay/audio/types.ts';
 import { OPUS, PCMU, ToneClient } from './tone-client.ts';
-import { toneAmplitude, concat } from './spectrum.ts';
+import { toneAmplitude, concat, sine } from './spectrum.ts';
+import { createCodec } from '../../media-relay/codec/create-codec.ts';
 
 test('a meeting in a worker thread produces a frame every 20 ms (50/s ± 10 %) with no drift over 2 s', async () => {
   const host = new AudioWorkerHost({ logger: silentLogger(), workers: 1 });
@@ -163,4 +164,53 @@ test('two workers: each meeting hears only its own talker, packets through the s
     }
     assert.ok(pcm.every((v) => Math.abs(v) < 12000), `${m.id}: no garbage (peak ${Math.max(...pcm.map(Math.abs))})`);
   }
+});
+
+test('Opus on the main thread beside two mixing workers: every payload is what a lone encoder makes (process-wide codec lock)', async () => {
+  // The native Opus binding encodes into one buffer per process (codec-lock.ts): without a lock shared by the main
+  // thread and every worker, encodes here would be overwritten by the workers' and come out different.
+  const FRAMES = 400;
+  const signal = Array.from({ length: FRAMES }, (_, i) => sine(523, 48000, 960, 8000, i * 960));
+  const alone = createCodec(OPUS)!;
+  const reference = signal.map((pcm) => Buffer.from(alone.encode(pcm)));
+
+  const host = new AudioWorkerHost({ logger: silentLogger(), workers: 2 });
+  const meetings = [440, 620, 830, 1170].map((f, i) => ({ id: `x${i}`, talk: new ToneClient('talk', OPUS, f), ear: new ToneClient('ear', OPUS, 0) }));
+  const packets = meetings.map((m) => Array.from({ length: 150 }, () => [m.talk.nextPacket(), m.ear.nextPacket()] as const));
+  let frames = 0;
+  host.onFrames((_id, outs) => void (frames += outs.length));
+  for (const m of meetings) {
+    host.addLeg(m.id, m.talk.config);
+    host.addLeg(m.id, m.ear.config);
+  }
+  const beside = createCodec(OPUS)!;
+  const mismatches: number[] = [];
+  let encoded = 0;
+  const start = performance.now();
+  await new Promise<void>((resolve) => {
+    let sent = 0;
+    const send = (): void => {
+      meetings.forEach((m, i) => {
+        host.push(m.id, 'talk', packets[i]![sent % 150]![0]);
+        host.push(m.id, 'ear', packets[i]![sent % 150]![1]);
+      });
+      sent++;
+      if (encoded >= FRAMES && frames > 200) return resolve();
+      setTimeout(send, Math.max(0, start + sent * 20 - performance.now()));
+    };
+    // Encode a few frames per event-loop turn, only once the workers are mixing, so the two overlap.
+    const encodeSome = (): void => {
+      if (frames > 0) {
+        for (let k = 0; k < 4 && encoded < FRAMES; k++, encoded++) {
+          if (!Buffer.from(beside.encode(signal[encoded]!)).equals(reference[encoded]!)) mismatches.push(encoded);
+        }
+      }
+      if (encoded < FRAMES) setImmediate(encodeSome);
+    };
+    send();
+    encodeSome();
+  });
+  await host.close();
+  assert.ok(frames > 200, `the workers mixed meanwhile (${frames} frames)`);
+  assert.deepEqual(mismatches, [], `${mismatches.length} of ${FRAMES} main-thread encodes differ from a lone encoder's`);
 });
