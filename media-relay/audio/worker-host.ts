@@ -16,6 +16,11 @@
  * first use. `inline: true` runs the same engine on this thread (tests, tiny deployments), optionally on an
  * injected clock (ManualClock) — in worker mode the clock is always the real monotonic one.
  *
+ * A worker that dies (an uncaught error in a tick) is started again at once with a fresh ring, and every meeting
+ * placed on it gets its legs back (same leg ids, latest configs): its audio resumes within a few ticks, jitter
+ * buffers and mixes starting empty; the other worker's meetings never notice. More than RESTART_LIMIT deaths within
+ * RESTART_WINDOW_MS: that lane stays down (logged) rather than crash-looping.
+ *
  * Teardown: close() stops every engine (each removes its meetings) and terminates the workers; idempotent.
  */
 import { availableParallelism } from 'node:os';
@@ -52,6 +57,9 @@ export function defaultAudioWorkers(cores: number = availableParallelism()): num
   return Math.max(1, cores <= 2 ? cores : cores - 1);
 }
 
+const RESTART_LIMIT = 5;
+const RESTART_WINDOW_MS = 10_000;
+
 export type FramesHandler = (meetingId: string, frames: AudioOut[], tick: number, nowMs: number) => void;
 export type DtmfHandler = (meetingId: string, participantId: string, digit: string) => void;
 export type ActiveSpeakerHandler = (meetingId: string, participantId: string | undefined) => void;
@@ -59,8 +67,12 @@ export type ActiveSpeakerHandler = (meetingId: string, participantId: string | u
 /** Where commands for one engine go (a worker, or the inline engine). */
 interface Lane {
   send(cmd: HostCommand, transfer?: ArrayBuffer[]): void;
-  /** Worker lanes: where packets go (inline lanes take 'push' commands). */
+  /** Worker lanes: where packets go (inline lanes take 'push' commands); a new ring when the worker restarts. */
   readonly ring: PacketRing | undefined;
+  /** Worker lanes: times the worker was started again after dying. */
+  readonly restarts: number;
+  /** Fault injection (tests): terminate the worker as a crash would. */
+  kill(): Promise<void>;
   meetings: number;
   stop(): Promise<void>;
 }
@@ -72,6 +84,8 @@ interface Placed {
   readonly num: number;
   /** participantId → leg id. */
   readonly legs: Map<string, number>;
+  /** participantId → its latest config (replayed into a restarted worker). */
+  readonly configs: Map<string, AudioLegConfig>;
 }
 
 export class AudioWorkerHost {
@@ -124,13 +138,16 @@ export class AudioWorkerHost {
     if (old === undefined) {
       placed.legs.set(leg.participantId, legId);
       this.legNames.set(legId, leg.participantId);
+      placed.configs.set(leg.participantId, leg);
     }
     placed.lane.send({ type: 'add-leg', meetingId, leg, legId, meetingNum: placed.num });
   }
 
   updateLeg(meetingId: string, leg: AudioLegConfig): void {
     const placed = this.placement.get(meetingId);
-    if (placed && !this.closing) placed.lane.send({ type: 'update-leg', meetingId, leg });
+    if (!placed || this.closing) return;
+    if (placed.configs.has(leg.participantId)) placed.configs.set(leg.participantId, leg);
+    placed.lane.send({ type: 'update-leg', meetingId, leg });
   }
 
   removeLeg(meetingId: string, participantId: string): void {
@@ -140,6 +157,7 @@ export class AudioWorkerHost {
     const legId = placed.legs.get(participantId);
     if (legId !== undefined) {
       placed.legs.delete(participantId);
+      placed.configs.delete(participantId);
       this.legNames.delete(legId);
     }
     // The engine drops a meeting with its last leg; the host mirrors that.
@@ -191,6 +209,18 @@ export class AudioWorkerHost {
     return this.lanes.map((l) => l.meetings);
   }
 
+  /** Times each worker was started again after dying. */
+  restarts(): number[] {
+    return this.lanes.map((l) => l.restarts);
+  }
+
+  /** Fault injection for tests: worker `index` dies as an uncaught error would kill it. */
+  killWorker(index: number): Promise<void> {
+    const lane = this.lanes[index];
+    if (!lane) throw new RangeError(`no audio worker ${index}`);
+    return lane.kill();
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       await Promise.all(this.lanes.map((l) => l.stop()));
@@ -223,7 +253,7 @@ export class AudioWorkerHost {
       lane = this.lanes.reduce((a, b) => (b.meetings < a.meetings ? b : a));
     }
     lane.meetings++;
-    const placed: Placed = { lane, meetingId, num: this.nextMeetingNum++, legs: new Map() };
+    const placed: Placed = { lane, meetingId, num: this.nextMeetingNum++, legs: new Map(), configs: new Map() };
     this.placement.set(meetingId, placed);
     this.byNum.set(placed.num, placed);
     return placed;
@@ -235,27 +265,21 @@ export class AudioWorkerHost {
       return {
         meetings: 0,
         ring: undefined,
+        restarts: 0,
         send: (cmd) => engine.handle(cmd),
         stop: async () => engine.close(),
+        kill: async () => engine.close(),
       };
     }
-    const ring = PacketRing.create();
-    const worker = new Worker(new URL('./worker-entry.js', import.meta.url), {
-      workerData: { index, workers: this.maxLanes, logLevel: this.opts.logger.level, ring: ring.buffer, codecLocks: this.codecLocks },
-    });
+    let worker: Worker;
     let exited = false;
-    const exit = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    worker.on('message', (ev: EngineEvent) => this.dispatch(ev));
-    worker.on('error', (err) => this.log.error({ worker: index, err }, 'audio worker failed'));
-    worker.once('exit', (code) => {
-      exited = true;
-      if (!this.closing) this.log.error({ worker: index, code }, 'audio worker exited');
-    });
-    this.log.info({ worker: index }, 'audio worker started');
-    return {
+    let exit: Promise<void>;
+    const deaths: number[] = [];
+    const lane = {
       meetings: 0,
-      ring,
-      send: (cmd, transfer) => {
+      ring: PacketRing.create(),
+      restarts: 0,
+      send: (cmd: HostCommand, transfer?: ArrayBuffer[]) => {
         if (!exited) worker.postMessage(cmd, transfer);
       },
       stop: async () => {
@@ -264,7 +288,50 @@ export class AudioWorkerHost {
         const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 1000).unref());
         if ((await Promise.race([exit, timeout])) === 'timeout') await worker.terminate();
       },
+      kill: async () => {
+        if (!exited) await worker.terminate();
+      },
     };
+    const spawn = (): void => {
+      exited = false;
+      worker = new Worker(new URL('./worker-entry.js', import.meta.url), {
+        workerData: { index, workers: this.maxLanes, logLevel: this.opts.logger.level, ring: lane.ring.buffer, codecLocks: this.codecLocks },
+      });
+      exit = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.on('message', (ev: EngineEvent) => this.dispatch(ev));
+      worker.on('error', (err) => this.log.error({ worker: index, err }, 'audio worker failed'));
+      worker.once('exit', (code) => {
+        exited = true;
+        if (this.closing) return;
+        const now = performance.now();
+        deaths.push(now);
+        while (deaths.length > 0 && deaths[0]! < now - RESTART_WINDOW_MS) deaths.shift();
+        if (deaths.length > RESTART_LIMIT) {
+          this.log.error({ worker: index, code, deaths: deaths.length }, 'audio worker keeps dying: its meetings stay without audio');
+          return;
+        }
+        this.log.error({ worker: index, code }, 'audio worker exited: starting it again');
+        // A fresh ring: the dead thread may have stopped halfway through reading the old one.
+        lane.ring = PacketRing.create();
+        lane.restarts++;
+        spawn();
+        this.replay(lane);
+      });
+    };
+    spawn();
+    this.log.info({ worker: index }, 'audio worker started');
+    return lane;
+  }
+
+  /** A restarted worker gets back every leg of the meetings placed on it (same ids, latest configs). */
+  private replay(lane: Lane): void {
+    for (const placed of this.placement.values()) {
+      if (placed.lane !== lane) continue;
+      for (const [participantId, legId] of placed.legs) {
+        const leg = placed.configs.get(participantId);
+        if (leg) lane.send({ type: 'add-leg', meetingId: placed.meetingId, leg, legId, meetingNum: placed.num });
+      }
+    }
   }
 
   private dispatch(ev: EngineEvent): void {

@@ -214,3 +214,51 @@ test('Opus on the main thread beside two mixing workers: every payload is what a
   assert.ok(frames > 200, `the workers mixed meanwhile (${frames} frames)`);
   assert.deepEqual(mismatches, [], `${mismatches.length} of ${FRAMES} main-thread encodes differ from a lone encoder's`);
 });
+
+test('an audio worker that dies is started again: its meeting is heard again, the other worker\'s meeting never stops', async () => {
+  const host = new AudioWorkerHost({ logger: silentLogger(), workers: 2 });
+  const meetings = [440, 830].map((f, i) => ({ id: `k${i}`, f, talk: new ToneClient('talk', OPUS, f), ear: new ToneClient('ear', OPUS, 0), at: [] as number[], after: [] as AudioOut[] }));
+  let killedAt = Infinity;
+  host.onFrames((meetingId, outs) => {
+    const m = meetings.find((x) => x.id === meetingId)!;
+    for (const o of outs) {
+      if (o.participantId !== 'ear') continue;
+      m.at.push(performance.now());
+      if (performance.now() > killedAt) m.after.push({ ...o, payload: o.payload.slice() });
+    }
+  });
+  for (const m of meetings) {
+    host.addLeg(m.id, m.talk.config);
+    host.addLeg(m.id, m.ear.config);
+  }
+  assert.deepEqual(host.load(), [1, 1], 'one meeting per worker');
+  const start = performance.now();
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const send = (): void => {
+      for (const m of meetings) {
+        host.push(m.id, 'talk', m.talk.nextPacket());
+        host.push(m.id, 'ear', m.ear.nextPacket());
+      }
+      sent++;
+      if (killedAt === Infinity && meetings.every((m) => m.at.length >= 30)) {
+        killedAt = performance.now();
+        void host.killWorker(0);
+      }
+      if (sent >= 500 || (meetings[0]!.after.length >= 60 && performance.now() - killedAt > 1500)) return resolve();
+      setTimeout(send, Math.max(0, start + sent * 20 - performance.now()));
+    };
+    send();
+  });
+  await host.close();
+  assert.ok(killedAt < Infinity, 'both meetings were mixing before the kill');
+  assert.deepEqual(host.restarts(), [1, 0], 'worker 0 was started again once');
+  const [dead, alive] = meetings as [(typeof meetings)[0], (typeof meetings)[0]];
+  assert.ok(dead.after.length >= 60, `the dead worker's meeting has frames again (${dead.after.length})`);
+  for (const o of dead.after) dead.ear.receive(o);
+  const pcm = concat(dead.ear.heard.slice(20));
+  assert.ok(toneAmplitude(pcm, 48000, dead.f) > 2000, `and its listener hears its talker again (${toneAmplitude(pcm, 48000, dead.f).toFixed(0)})`);
+  const gaps = alive.at.slice(1).map((t, i) => t - alive.at[i]!);
+  const around = gaps.filter((_, i) => alive.at[i]! > killedAt - 500 && alive.at[i]! < killedAt + 1000);
+  assert.ok(around.length > 40 && Math.max(...around) < 100, `the other meeting kept its 20 ms frames through the restart (largest gap ${Math.max(...around).toFixed(0)} ms)`);
+});
