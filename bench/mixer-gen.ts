@@ -38,8 +38,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import type { CodecSpec } from '../media-relay/api.ts';
-import { createCodec } from '../media-relay/codec/create-codec.ts';
-import type { AudioCodec } from '../media-relay/codec/types.ts';
+import { createCodec } from '../media/codec/create-codec.ts';
+import type { AudioCodec } from '../media/codec/types.ts';
 import {
   BURST_FRAMES, BURST_HZ, FRAME_MS, LATE_MS, LOOP_FRAMES, OPUS_SPEC, PER_MEETING, encodeLoops, roleOf, specFor, type Role,
 } from './lib/mixer-streams.ts';

@@ -13,7 +13,7 @@
  */
 import { silentLogger } from '../registrar/log.ts';
 import { createMeetingAudio } from '../media-relay/mixer/meeting-audio.ts';
-import { createCodec } from '../media-relay/codec/create-codec.ts';
+import { createCodec } from '../media/codec/create-codec.ts';
 import type { CodecSpec } from '../media-relay/api.ts';
 import type { RtpIn } from '../media-relay/audio/types.ts';
 

@@ -15,7 +15,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createMediaRelay } from '../media-relay/relay.ts';
-import { parseRtp, rewriteRtp } from '../media-relay/rtp/packet.ts';
+import { parseRtp, rewriteRtp } from '../media/rtp/packet.ts';
 import { vp8IsKeyframeStart } from '../media-relay/forward/vp8.ts';
 import { silentLogger } from '../registrar/log.ts';
 

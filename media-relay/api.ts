@@ -17,25 +17,13 @@
  *
  * Isolation: an endpoint belongs to exactly one meeting; media never crosses meetings.
  */
+import type { CodecSpec } from '../media/types.ts';
 
 export type MediaKind = 'audio' | 'video';
 export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 
-/** One negotiated payload format, as both sides agreed in SDP (payload type numbers are per leg). */
-export interface CodecSpec {
-  readonly payloadType: number;
-  /** Lowercase encoding name: 'opus', 'pcmu', 'pcma', 'g722', 'vp8', 'h264', 'telephone-event'. */
-  readonly name: string;
-  readonly clockRate: number;
-  readonly channels?: number;
-  readonly fmtp?: string;
-  /**
-   * Negotiated RFC 4585 §4.2 a=rtcp-fb values for this PT (wildcard ones included), as "type param" strings:
-   * 'nack', 'nack pli', 'ccm fir'. Video: the relay asks for keyframes with PLI, or FIR (RFC 5104) when only
-   * 'ccm fir' was negotiated; absent means PLI.
-   */
-  readonly rtcpFb?: readonly string[];
-}
+/** One negotiated payload format (defined with the shared media stages, media/types.ts). */
+export type { CodecSpec } from '../media/types.ts';
 
 /**
  * What a video endpoint carries:

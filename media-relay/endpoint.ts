@@ -20,11 +20,11 @@ import type { Clock, TimerHandle } from '../registrar/sip/clock.ts';
 import type { Logger } from '../registrar/log.ts';
 import { RelayError, type CodecSpec, type Direction, type MediaKind, type RemoteDescription, type StreamStats, type VideoRole } from './api.ts';
 import type { PortPair } from './ports.ts';
-import { isRtcp } from './rtcp/header.ts';
-import { parseRtcp, type RtcpParseResult } from './rtcp/packet.ts';
-import { RtcpSession } from './rtcp/session.ts';
-import { OutboundStream } from './rtp/outbound.ts';
-import { parseRtp, type RtpPacket } from './rtp/packet.ts';
+import { isRtcp } from '../media/rtcp/header.ts';
+import { parseRtcp, type RtcpParseResult } from '../media/rtcp/packet.ts';
+import { RtcpSession } from '../media/rtcp/session.ts';
+import { OutboundStream } from '../media/rtp/outbound.ts';
+import { parseRtp, type RtpPacket } from '../media/rtp/packet.ts';
 
 export interface EndpointHandlers {
   /** An accepted RTP packet (latched source, good header, negotiated PT, participant sending). */

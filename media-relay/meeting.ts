@@ -9,7 +9,7 @@ import { RelayError, type Direction, type MeetingMediaStats, type RelayEvent, ty
 import { AudioRouter } from './audio-link/audio-router.ts';
 import type { AudioDriverFactory } from './audio-link/driver.ts';
 import type { Endpoint, EndpointHandlers, EndpointStats } from './endpoint.ts';
-import { audioCodecName } from './codec/create-codec.ts';
+import { audioCodecName } from '../media/codec/create-codec.ts';
 import { isForwardableVideo } from './forward/keyframe.ts';
 import { VideoRouter, type VideoRouterStats } from './forward/video-router.ts';
 

@@ -26,7 +26,7 @@ import { Endpoint, type EndpointStats } from './endpoint.ts';
 import type { VideoRouterStats } from './forward/video-router.ts';
 import { Meeting } from './meeting.ts';
 import { PortAllocator } from './ports.ts';
-import { randomSsrc } from './rtp/outbound.ts';
+import { randomSsrc } from '../media/rtp/outbound.ts';
 
 export const DEFAULT_MEDIA_TIMEOUT_MS = 30_000;
 

@@ -8,8 +8,8 @@
  *         encode = 48 kHz mix → 8 kHz → µ-law.
  * CPU time (process.cpuUsage) per call, best of 3 rounds (the machine is shared).
  */
-import { Resampler } from '../../media-relay/audio/resample.ts';
-import { createCodec } from '../../media-relay/codec/create-codec.ts';
+import { Resampler } from '../../media/audio/resample.ts';
+import { createCodec } from '../../media/codec/create-codec.ts';
 import { LOOP_FRAMES, encodeLoops, mixFor, specFor } from './mixer-streams.ts';
 
 export interface CodecCost {

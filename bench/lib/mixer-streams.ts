@@ -7,7 +7,7 @@
  * 1 s (50 frames of 20 ms): both tones have a whole number of periods per second, so the loop is seamless.
  */
 import type { CodecSpec } from '../../media-relay/api.ts';
-import { createCodec } from '../../media-relay/codec/create-codec.ts';
+import { createCodec } from '../../media/codec/create-codec.ts';
 
 export const PER_MEETING = 10;
 /** Linphone's Opus offer (field notes): opus/48000/2 with useinbandfec=1. */

@@ -2,13 +2,13 @@
  * The relay core's side of one meeting's audio: RTP in from each audio endpoint to the audio pipeline, mixed frames
  * out as RTP to each listener. The relay is an RFC 3550 §7.3 mixer: each listener's stream has the relay's own SSRC
  * for that leg, sequence numbers +1 per packet and timestamps advancing by the frame's samples (kept running across
- * frames not sent, §5.1), and the relay sends SRs for it and RRs for each input (rtcp/session.ts).
+ * frames not sent, §5.1), and the relay sends SRs for it and RRs for each input (media/rtcp/session.ts).
  * Deviation: no CSRC list (§7.3 makes it optional; the mix may contain everyone but the listener).
  */
 import type { Logger } from '../../registrar/log.ts';
 import type { AudioLegConfig, AudioOut } from '../audio/types.ts';
 import type { Endpoint } from '../endpoint.ts';
-import { buildRtp, type RtpPacket } from '../rtp/packet.ts';
+import { buildRtp, type RtpPacket } from '../../media/rtp/packet.ts';
 import type { AudioDriver, AudioDriverFactory } from './driver.ts';
 
 interface Leg {

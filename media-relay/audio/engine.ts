@@ -1,6 +1,6 @@
 /**
  * The audio engine of one thread: the MeetingAudios assigned to it, all ticked together by one drift-free 20 ms
- * Ticker (tick k at start + k × 20 ms on a monotonic clock: media-relay/audio-link/ticker.ts), which runs only while
+ * Ticker (tick k at start + k × 20 ms on a monotonic clock: media/clock/ticker.ts), which runs only while
  * the thread has meetings. Used inside each worker (worker.ts) and, with `inline: true`, on the caller's thread.
  *
  * Commands in (HostCommand), events out (EngineEvent) through `emit`. In a worker (with an EngineLink) packets are
@@ -10,7 +10,7 @@
  */
 import type { Clock } from '../../registrar/sip/clock.ts';
 import type { Logger } from '../../registrar/log.ts';
-import { Ticker } from '../audio-link/ticker.ts';
+import { Ticker } from '../../media/clock/ticker.ts';
 import { createMeetingAudio } from '../mixer/meeting-audio.ts';
 import { FrameBatchWriter } from './frame-batch.ts';
 import type { EngineEvent, HostCommand } from './messages.ts';

@@ -7,17 +7,10 @@
  * (in a worker thread, see `AudioWorkerHost`), wraps each output payload in RTP with continuous sequence numbers and
  * timestamps per listener, and sends it.
  */
-import type { CodecSpec } from '../api.ts';
+import type { CodecSpec, RtpIn } from '../../media/types.ts';
 
-/** A parsed RTP packet's fields the audio stages need (RFC 3550 §5.1). `payload` is a view, copied if kept. */
-export interface RtpIn {
-  readonly payloadType: number;
-  readonly sequenceNumber: number;
-  readonly timestamp: number;
-  readonly ssrc: number;
-  readonly marker: boolean;
-  readonly payload: Uint8Array;
-}
+/** A parsed RTP packet's fields the audio stages need (defined with the shared media stages, media/types.ts). */
+export type { RtpIn } from '../../media/types.ts';
 
 export interface AudioLegConfig {
   readonly participantId: string;

@@ -29,7 +29,7 @@ import type { Clock } from '../../registrar/sip/clock.ts';
 import { systemClock } from '../../registrar/sip/clock.ts';
 import type { Logger } from '../../registrar/log.ts';
 import { AudioEngine } from './engine.ts';
-import { processCodecLocks } from './codec-lock.ts';
+import { processCodecLocks } from '../../media/codec/codec-lock.ts';
 import { readFrameBatch } from './frame-batch.ts';
 import type { EngineEvent, HostCommand } from './messages.ts';
 import { PacketRing } from './packet-ring.ts';

@@ -8,7 +8,7 @@ import { systemClock } from '../../registrar/sip/clock.ts';
 import { createLogger, silentLogger } from '../../registrar/log.ts';
 import { AudioEngine, SLOTS, TICK_MS } from './engine.ts';
 import type { EngineEvent, HostCommand } from './messages.ts';
-import { installCodecLocks } from './codec-lock.ts';
+import { installCodecLocks } from '../../media/codec/codec-lock.ts';
 import { PacketRing } from './packet-ring.ts';
 
 if (!parentPort) throw new TypeError('media-relay/audio/worker.ts runs only as a worker thread');
@@ -16,7 +16,7 @@ const port = parentPort;
 const data = (workerData ?? {}) as { logLevel?: string; index?: number; workers?: number; ring?: SharedArrayBuffer; codecLocks?: SharedArrayBuffer };
 if (!(data.ring instanceof SharedArrayBuffer)) throw new TypeError('audio worker started without its packet ring');
 if (!(data.codecLocks instanceof SharedArrayBuffer)) throw new TypeError('audio worker started without the codec locks');
-// Before any codec runs: the native Opus binding is not thread-safe (codec-lock.ts).
+// Before any codec runs: the native Opus binding is not thread-safe (media/codec/codec-lock.ts).
 installCodecLocks(data.codecLocks);
 const logger = data.logLevel && data.logLevel !== 'silent' ? createLogger({ level: data.logLevel }) : silentLogger();
 

@@ -14,16 +14,16 @@
  *
  * Deviation (RFC 3550 §7.2 says a translator forwards RTCP): receivers' RRs are consumed here (RTT and loss per
  * leg go to stats) instead of forwarded — their report blocks describe the rewritten stream, not the publisher's,
- * and the relay sends its own RRs to each publisher (media-relay/rtcp/session.ts), as SFUs such as mediasoup do.
+ * and the relay sends its own RRs to each publisher (media/rtcp/session.ts), as SFUs such as mediasoup do.
  */
 import type { Clock } from '../../registrar/sip/clock.ts';
 import type { Logger } from '../../registrar/log.ts';
 import type { Endpoint } from '../endpoint.ts';
-import type { GenericNack } from '../rtcp/feedback.ts';
-import type { RtcpParseResult } from '../rtcp/packet.ts';
-import { writeSdes } from '../rtcp/sdes.ts';
-import { writeSenderReport, type SenderReport } from '../rtcp/sender-report.ts';
-import { parseRtp, rewriteRtp, type RtpPacket } from '../rtp/packet.ts';
+import type { GenericNack } from '../../media/rtcp/feedback.ts';
+import type { RtcpParseResult } from '../../media/rtcp/packet.ts';
+import { writeSdes } from '../../media/rtcp/sdes.ts';
+import { writeSenderReport, type SenderReport } from '../../media/rtcp/sender-report.ts';
+import { parseRtp, rewriteRtp, type RtpPacket } from '../../media/rtp/packet.ts';
 import { isForwardableVideo } from './keyframe.ts';
 import { Publisher } from './publisher.ts';
 import { VideoOut } from './video-out.ts';

@@ -5,10 +5,10 @@
  */
 import type { CodecSpec } from '../api.ts';
 import type { AudioLegConfig, RtpIn } from '../audio/types.ts';
-import type { AudioCodec } from '../codec/types.ts';
-import { createCodec } from '../codec/create-codec.ts';
-import { Resampler } from '../audio/resample.ts';
-import { JitterBuffer } from '../jitter/jitter-buffer.ts';
+import type { AudioCodec } from '../../media/codec/types.ts';
+import { createCodec } from '../../media/codec/create-codec.ts';
+import { Resampler } from '../../media/audio/resample.ts';
+import { JitterBuffer } from '../../media/jitter/jitter-buffer.ts';
 import { DtmfReceiver } from './dtmf.ts';
 import { TalkDetector } from './talk-detector.ts';
 
@@ -198,7 +198,7 @@ export class InputLeg {
 }
 
 // Native Opus decodes write a process-wide buffer: the mixer calls pull() holding the decode lock
-// (audio/codec-lock.ts).
+// (media/codec/codec-lock.ts).
 function decode(dec: Decoder, payload: Uint8Array): Int16Array | null {
   return dec.codec.decode(payload);
 }

@@ -15,10 +15,10 @@
 import type { Logger } from '../../registrar/log.ts';
 import type { CodecSpec } from '../api.ts';
 import type { AudioLegConfig, AudioOut, MeetingAudio, MeetingAudioStats, RtpIn } from '../audio/types.ts';
-import { audioCodecName } from '../codec/create-codec.ts';
+import { audioCodecName } from '../../media/codec/create-codec.ts';
 import { ActiveSpeakerDetector } from './active-speaker.ts';
 import { BUS_FRAME, InputLeg } from './input-leg.ts';
-import { DECODE_LOCK, ENCODE_LOCK, withCodecLock } from '../audio/codec-lock.ts';
+import { DECODE_LOCK, ENCODE_LOCK, withCodecLock } from '../../media/codec/codec-lock.ts';
 import { softLimit } from './limiter.ts';
 import { OutputStream, sharingKey } from './output-stream.ts';
 
@@ -39,7 +39,7 @@ interface Leg {
   started: boolean;
   /** This tick's contribution to the bus (undefined: not talking). */
   onBus: Int16Array | undefined;
-  /** Opus among its codecs (decoded or encoded natively: codec-lock.ts). */
+  /** Opus among its codecs (decoded or encoded natively: media/codec/codec-lock.ts). */
   opus: boolean;
 }
 
@@ -114,7 +114,7 @@ class Mixer implements MeetingAudio {
     // 1. Inputs: talkers onto the bus. A talker who stops goes back to the shared mix; its own encoder is kept for
     //    its next talk spurt — a new libopus encoder costs 2–4× its settled CPU per frame for its first ≈ 5 s
     //    (measured: 100–210 µs against 43 µs), so one per talk spurt made every change of talker the dearest tick.
-    //    All of this meeting's decodes under one hold of the cross-thread decode lock (../audio/codec-lock.ts).
+    //    All of this meeting's decodes under one hold of the cross-thread decode lock (media/codec/codec-lock.ts).
     const opus = this.usesOpus();
     const bus = opus ? withCodecLock(DECODE_LOCK, () => this.inputs(nowMs)) : this.inputs(nowMs);
     this.speaker = this.speakers.update(

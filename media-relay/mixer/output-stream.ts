@@ -7,9 +7,9 @@
  * ADPCM predictor re-converges within a few ms. Asterisk accepts the same trade for the same saving.
  */
 import type { CodecSpec } from '../api.ts';
-import type { AudioCodec } from '../codec/types.ts';
-import { audioCodecName, createCodec } from '../codec/create-codec.ts';
-import { Resampler } from '../audio/resample.ts';
+import type { AudioCodec } from '../../media/codec/types.ts';
+import { audioCodecName, createCodec } from '../../media/codec/create-codec.ts';
+import { Resampler } from '../../media/audio/resample.ts';
 import { BUS_RATE } from './input-leg.ts';
 
 export class OutputStream {

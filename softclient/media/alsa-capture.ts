@@ -12,7 +12,7 @@
  */
 import type { Logger } from '../../registrar/log.ts';
 import type { Clock } from '../../registrar/sip/clock.ts';
-import { Resampler } from '../../media-relay/audio/resample.ts';
+import { Resampler } from '../../media/audio/resample.ts';
 import type { AudioSource, SpecResult } from './audio-source.ts';
 import { CaptureFifo, type CaptureFifoStats } from './alsa-capture-fifo.ts';
 import { DEVICE_RATE, FfmpegDeviceProcess } from './alsa-ffmpeg.ts';

@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../../registrar/log.ts';
 import type { Clock } from '../../registrar/sip/clock.ts';
-import { Resampler } from '../../media-relay/audio/resample.ts';
+import { Resampler } from '../../media/audio/resample.ts';
 import { AlsaCaptureSource } from './alsa-capture.ts';
 import { readWavFile } from './wav.ts';
 

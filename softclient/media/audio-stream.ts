@@ -4,29 +4,30 @@
  *   source ─(20 ms tick)─▶ encode ─▶ RTP ──────────────────────────────▶ focus
  *   focus ─▶ RTP ─▶ JitterBuffer ─(20 ms tick: pop)─▶ decode | conceal | silence ─▶ 48 kHz ─▶ recorder, level
  *
- * One drift-free 20 ms Ticker (media-relay/audio-link/ticker.ts) drives both directions. Every tick writes exactly
+ * One drift-free 20 ms Ticker (media/clock/ticker.ts) drives both directions. Every tick writes exactly
  * one 20 ms frame to the recording — decoded audio, concealment when a packet is missing or merely late (the
  * jitter buffer stretches rather than skip), silence when nothing is playing — so the recording is continuous.
  *
- * RTCP (RFC 3550 §6): media-relay's RtcpSession sends SR (we send) or RR (mic off) with report blocks on the
- * §6.3 schedule, reads the focus's reports (its loss of our stream, round-trip time), and a BYE (§6.6) when we
- * leave. Codec, jitter buffer, RTP packet and RTCP code are the media relay's own (see docs/architecture.md).
+ * RTCP (RFC 3550 §6): the shared RtcpSession (media/rtcp/session.ts) sends SR (we send) or RR (mic off) with
+ * report blocks on the §6.3 schedule, reads the focus's reports (its loss of our stream, round-trip time), and a BYE
+ * (§6.6) when we leave. Codec, jitter buffer, RTP packet and RTCP code are the shared media stages in media/, the
+ * same the media relay runs (see docs/architecture.md).
  */
 import type { Logger } from '../../registrar/log.ts';
 import type { Clock } from '../../registrar/sip/clock.ts';
 import type { AcceptedMedia, NegotiatedCodec } from '../../sdp/index.ts';
-import type { CodecSpec } from '../../media-relay/api.ts';
-import { Ticker } from '../../media-relay/audio-link/ticker.ts';
-import { Resampler } from '../../media-relay/audio/resample.ts';
-import { createCodec } from '../../media-relay/codec/create-codec.ts';
-import type { AudioCodec } from '../../media-relay/codec/types.ts';
-import { JitterBuffer } from '../../media-relay/jitter/jitter-buffer.ts';
-import { isRtcp } from '../../media-relay/rtcp/header.ts';
-import { writeBye } from '../../media-relay/rtcp/bye.ts';
-import { parseRtcp } from '../../media-relay/rtcp/packet.ts';
-import { RtcpSession } from '../../media-relay/rtcp/session.ts';
-import { OutboundStream, randomSsrc } from '../../media-relay/rtp/outbound.ts';
-import { buildRtp, parseRtp } from '../../media-relay/rtp/packet.ts';
+import type { CodecSpec } from '../../media/types.ts';
+import { Ticker } from '../../media/clock/ticker.ts';
+import { Resampler } from '../../media/audio/resample.ts';
+import { createCodec } from '../../media/codec/create-codec.ts';
+import type { AudioCodec } from '../../media/codec/types.ts';
+import { JitterBuffer } from '../../media/jitter/jitter-buffer.ts';
+import { isRtcp } from '../../media/rtcp/header.ts';
+import { writeBye } from '../../media/rtcp/bye.ts';
+import { parseRtcp } from '../../media/rtcp/packet.ts';
+import { RtcpSession } from '../../media/rtcp/session.ts';
+import { OutboundStream, randomSsrc } from '../../media/rtp/outbound.ts';
+import { buildRtp, parseRtp } from '../../media/rtp/packet.ts';
 import type { AudioSource } from './audio-source.ts';
 import type { UdpPair } from './udp-pair.ts';
 import { rtcpForLine } from './rtcp-link.ts';

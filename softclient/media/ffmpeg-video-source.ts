@@ -19,7 +19,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import type { Logger } from '../../registrar/log.ts';
-import { parseRtp, type RtpPacket } from '../../media-relay/rtp/packet.ts';
+import { parseRtp, type RtpPacket } from '../../media/rtp/packet.ts';
 import type { H264EncoderSettings } from './h264-codecs.ts';
 
 export type VideoSourceSpec =

@@ -5,8 +5,8 @@
  */
 import type { Clock } from '../../registrar/sip/clock.ts';
 import type { AcceptedMedia } from '../../sdp/index.ts';
-import { RtcpSession } from '../../media-relay/rtcp/session.ts';
-import type { OutboundStream } from '../../media-relay/rtp/outbound.ts';
+import { RtcpSession } from '../../media/rtcp/session.ts';
+import type { OutboundStream } from '../../media/rtp/outbound.ts';
 import type { UdpPair } from './udp-pair.ts';
 
 export interface RtcpLinkOptions {

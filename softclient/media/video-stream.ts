@@ -11,7 +11,7 @@
  * timestamps continue (RFC 3550 §5.1) and the new run starts with a key frame.
  *
  * Keyframes (RFC 4585 §6.3.1 PLI): asked for when the received stream starts without one or breaks (a loss), at most
- * once per PLI_INTERVAL_MS. RTCP SR/RR on the §6.3 schedule through media-relay's RtcpSession.
+ * once per PLI_INTERVAL_MS. RTCP SR/RR on the §6.3 schedule through the shared RtcpSession (media/rtcp/).
  *
  * The focus answers one video line ('main': the active speaker's camera, RFC 3550 §7.2 rewritten into one
  * stream), so there is one received stream per video line, named by its SDP a=label when the focus gives one,
@@ -21,12 +21,12 @@ import { join } from 'node:path';
 import type { Logger } from '../../registrar/log.ts';
 import type { Clock } from '../../registrar/sip/clock.ts';
 import type { AcceptedMedia, MediaDescription, NegotiatedCodec } from '../../sdp/index.ts';
-import { writePli } from '../../media-relay/rtcp/feedback.ts';
-import { isRtcp } from '../../media-relay/rtcp/header.ts';
-import { parseRtcp } from '../../media-relay/rtcp/packet.ts';
-import { RtcpSession } from '../../media-relay/rtcp/session.ts';
-import { OutboundStream, randomSsrc } from '../../media-relay/rtp/outbound.ts';
-import { parseRtp, rewriteRtp, type RtpPacket } from '../../media-relay/rtp/packet.ts';
+import { writePli } from '../../media/rtcp/feedback.ts';
+import { isRtcp } from '../../media/rtcp/header.ts';
+import { parseRtcp } from '../../media/rtcp/packet.ts';
+import { RtcpSession } from '../../media/rtcp/session.ts';
+import { OutboundStream, randomSsrc } from '../../media/rtp/outbound.ts';
+import { parseRtp, rewriteRtp, type RtpPacket } from '../../media/rtp/packet.ts';
 import { type FfmpegVideoSource, sameEncoding, type VideoEncoding } from './ffmpeg-video-source.ts';
 import { h264EncoderSettings } from './h264-codecs.ts';
 import { IvfWriter } from './ivf-writer.ts';

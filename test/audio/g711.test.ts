@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MULAW_DECODE, mulawDecode, mulawEncode } from '../../media-relay/codec/mulaw.ts';
-import { ALAW_DECODE, alawDecode, alawEncode } from '../../media-relay/codec/alaw.ts';
-import { G711Codec } from '../../media-relay/codec/g711-codec.ts';
+import { MULAW_DECODE, mulawDecode, mulawEncode } from '../../media/codec/mulaw.ts';
+import { ALAW_DECODE, alawDecode, alawEncode } from '../../media/codec/alaw.ts';
+import { G711Codec } from '../../media/codec/g711-codec.ts';
 import { dominantFrequency, rms, sine } from './spectrum.ts';
 
 test('µ-law known code words decode per ITU-T G.711 Table 2a', () => {

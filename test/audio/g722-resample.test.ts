@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { G722Codec } from '../../media-relay/codec/g722-codec.ts';
-import { Resampler } from '../../media-relay/audio/resample.ts';
+import { G722Codec } from '../../media/codec/g722-codec.ts';
+import { Resampler } from '../../media/audio/resample.ts';
 import { concat, dominantFrequency, sine, toneAmplitude } from './spectrum.ts';
 
 function g722RoundTrip(freq: number, frames = 25): Int16Array {

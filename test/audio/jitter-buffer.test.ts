@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JitterBuffer, type JitterPop } from '../../media-relay/jitter/jitter-buffer.ts';
-import { Unwrapper, seqBefore, seqDiff, tsDiff } from '../../media-relay/jitter/serial.ts';
+import { JitterBuffer, type JitterPop } from '../../media/jitter/jitter-buffer.ts';
+import { Unwrapper, seqBefore, seqDiff, tsDiff } from '../../media/jitter/serial.ts';
 import type { RtpIn } from '../../media-relay/audio/types.ts';
 
 /** A 20 ms PCMU packet number `i` of a stream starting at `seq0` (payload[0] = i & 0xff marks it). */

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as evan from '@evan/opus';
-import { OpusCodec } from '../../media-relay/codec/opus-codec.ts';
-import { opusFrameTenthsMs, plcPacketFor } from '../../media-relay/codec/opus-toc.ts';
-import { createCodec } from '../../media-relay/codec/create-codec.ts';
+import { OpusCodec } from '../../media/codec/opus-codec.ts';
+import { opusFrameTenthsMs, plcPacketFor } from '../../media/codec/opus-toc.ts';
+import { createCodec } from '../../media/codec/create-codec.ts';
 import { concat, dominantFrequency, rms, sine, toneAmplitude } from './spectrum.ts';
 
 test('Opus round trip of a 440 Hz tone keeps the tone', () => {

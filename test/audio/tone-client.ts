@@ -4,8 +4,8 @@
  */
 import type { CodecSpec } from '../../media-relay/api.ts';
 import type { AudioLegConfig, AudioOut, MeetingAudio, RtpIn } from '../../media-relay/audio/types.ts';
-import type { AudioCodec } from '../../media-relay/codec/types.ts';
-import { createCodec } from '../../media-relay/codec/create-codec.ts';
+import type { AudioCodec } from '../../media/codec/types.ts';
+import { createCodec } from '../../media/codec/create-codec.ts';
 import { concat, sine } from './spectrum.ts';
 
 export const PCMU: CodecSpec = { payloadType: 0, name: 'pcmu', clockRate: 8000 };

@@ -6,7 +6,7 @@ import { AudioWorkerHost } from '../../media-relay/audio/worker-host.ts';
 import type { AudioOut } from '../../media-relay/audio/types.ts';
 import { OPUS, PCMU, ToneClient } from './tone-client.ts';
 import { toneAmplitude, concat, sine } from './spectrum.ts';
-import { createCodec } from '../../media-relay/codec/create-codec.ts';
+import { createCodec } from '../../media/codec/create-codec.ts';
 
 test('a meeting in a worker thread produces a frame every 20 ms (50/s ± 10 %) with no drift over 2 s', async () => {
   const host = new AudioWorkerHost({ logger: silentLogger(), workers: 1 });

@@ -12,8 +12,8 @@ import { resolveConfig } from '../../registrar/server/config.ts';
 import { startServer, type RunningServer } from '../../registrar/server/server.ts';
 import { TestPhone } from '../helpers/phone.ts';
 import { parseSdp } from '../../sdp/index.ts';
-import { mulawDecode, mulawEncode } from '../../media-relay/codec/mulaw.ts';
-import { parseRtp } from '../../media-relay/rtp/packet.ts';
+import { mulawDecode, mulawEncode } from '../../media/codec/mulaw.ts';
+import { parseRtp } from '../../media/rtp/packet.ts';
 import { goertzelPower, sine } from '../audio/spectrum.ts';
 
 let server: RunningServer;

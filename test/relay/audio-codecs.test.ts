@@ -8,10 +8,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CodecSpec } from '../../media-relay/api.ts';
-import { createCodec } from '../../media-relay/codec/create-codec.ts';
-import { mulawDecode } from '../../media-relay/codec/mulaw.ts';
+import { createCodec } from '../../media/codec/create-codec.ts';
+import { mulawDecode } from '../../media/codec/mulaw.ts';
 import { createMediaRelay, type MediaRelay } from '../../media-relay/relay.ts';
-import type { RtpPacket } from '../../media-relay/rtp/packet.ts';
+import type { RtpPacket } from '../../media/rtp/packet.ts';
 import { silentLogger } from '../../registrar/log.ts';
 import { concat, rms, sine, toneAmplitude } from '../audio/spectrum.ts';
 import { PCMU, RtpPeer, remoteOf, rtp, sleep, testPortRange, until } from './helpers.ts';

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMediaRelay } from '../../media-relay/relay.ts';
 import type { RelayEvent } from '../../media-relay/api.ts';
-import { mulawDecode, mulawEncode } from '../../media-relay/codec/mulaw.ts';
+import { mulawDecode, mulawEncode } from '../../media/codec/mulaw.ts';
 import { silentLogger } from '../../registrar/log.ts';
 import { toneAmplitude } from '../audio/spectrum.ts';
 import { PCMU, RtpPeer, ToneSender, remoteOf, rtp, sleep, testPortRange, until } from './helpers.ts';

@@ -4,8 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRtp } from '../../media-relay/rtp/packet.ts';
-import { parseRtcp } from '../../media-relay/rtcp/packet.ts';
+import { parseRtp } from '../../media/rtp/packet.ts';
+import { parseRtcp } from '../../media/rtcp/packet.ts';
 import { vp8IsKeyframeStart } from '../../media-relay/forward/vp8.ts';
 import { h264IsKeyframeStart } from '../../media-relay/forward/h264.ts';
 import { createMediaRelay } from '../../media-relay/relay.ts';

@@ -5,9 +5,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import type { CodecSpec, RemoteDescription } from '../../media-relay/api.ts';
-import { isRtcp } from '../../media-relay/rtcp/header.ts';
-import { parseRtcp, type RtcpPacket } from '../../media-relay/rtcp/packet.ts';
-import { buildRtp, parseRtp, type RtpPacket } from '../../media-relay/rtp/packet.ts';
+import { isRtcp } from '../../media/rtcp/header.ts';
+import { parseRtcp, type RtcpPacket } from '../../media/rtcp/packet.ts';
+import { buildRtp, parseRtp, type RtpPacket } from '../../media/rtp/packet.ts';
 
 export interface Datagram {
   readonly buf: Buffer;

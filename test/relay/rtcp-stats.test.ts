@@ -4,9 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReceiverStats } from '../../media-relay/rtcp/stats.ts';
-import { ntpFromWallMs, ntpMiddle32, rttMs, NTP_UNIX_OFFSET_S } from '../../media-relay/rtcp/ntp.ts';
-import { rtcpInterval } from '../../media-relay/rtcp/interval.ts';
+import { ReceiverStats } from '../../media/rtcp/stats.ts';
+import { ntpFromWallMs, ntpMiddle32, rttMs, NTP_UNIX_OFFSET_S } from '../../media/rtcp/ntp.ts';
+import { rtcpInterval } from '../../media/rtcp/interval.ts';
 
 test('A.1/A.3: 100 packets with 5 lost → cumulative lost 5, fraction lost 12/256, then 0 in the next interval', () => {
   const lost = new Set([1010, 1020, 1030, 1040, 1050]);

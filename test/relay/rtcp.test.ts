@@ -5,12 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRtcp } from '../../media-relay/rtcp/packet.ts';
-import { isRtcp, splitCompound } from '../../media-relay/rtcp/header.ts';
-import { writeSenderReport, writeReceiverReport } from '../../media-relay/rtcp/sender-report.ts';
-import { writeSdes } from '../../media-relay/rtcp/sdes.ts';
-import { writeBye } from '../../media-relay/rtcp/bye.ts';
-import { writeFir, writeNack, writePli } from '../../media-relay/rtcp/feedback.ts';
+import { parseRtcp } from '../../media/rtcp/packet.ts';
+import { isRtcp, splitCompound } from '../../media/rtcp/header.ts';
+import { writeSenderReport, writeReceiverReport } from '../../media/rtcp/sender-report.ts';
+import { writeSdes } from '../../media/rtcp/sdes.ts';
+import { writeBye } from '../../media/rtcp/bye.ts';
+import { writeFir, writeNack, writePli } from '../../media/rtcp/feedback.ts';
 
 const SR_SDES = Buffer.from([
   // SR

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildRtp, parseRtp, rewriteRtp, setPayloadType, setSequenceNumber, setSsrc, setTimestamp } from '../../media-relay/rtp/packet.ts';
+import { buildRtp, parseRtp, rewriteRtp, setPayloadType, setSequenceNumber, setSsrc, setTimestamp } from '../../media/rtp/packet.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 

@@ -1,10 +1,10 @@
 /**
- * The 20 ms mix clock (media-relay/audio-link/ticker.ts): tick k is due at start + k × 20 ms however late timers
+ * The 20 ms mix clock (media/clock/ticker.ts): tick k is due at start + k × 20 ms however late timers
  * fire (no drift), a short stall is caught up, a long one is skipped and counted.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Ticker } from '../../media-relay/audio-link/ticker.ts';
+import { Ticker } from '../../media/clock/ticker.ts';
 import { ManualClock, type Clock, type TimerHandle } from '../../registrar/sip/clock.ts';
 
 test('ticks at exact 20 ms multiples on a manual clock; stop and begin again continue the count', () => {

@@ -8,11 +8,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMediaRelay, type MediaRelay } from '../../media-relay/relay.ts';
 import type { AudioDriverEvents } from '../../media-relay/audio-link/driver.ts';
-import { writeNack, writePli } from '../../media-relay/rtcp/feedback.ts';
+import { writeNack, writePli } from '../../media/rtcp/feedback.ts';
 import { ManualClock } from '../../registrar/sip/clock.ts';
 import { silentLogger } from '../../registrar/log.ts';
 import { RtpPeer, VideoSender, remoteOf, rtp, sleep, tagOf, testPortRange, until, vp8 } from './helpers.ts';
-import { writeSenderReport } from '../../media-relay/rtcp/sender-report.ts';
+import { writeSenderReport } from '../../media/rtcp/sender-report.ts';
 
 interface Rig {
   relay: MediaRelay;

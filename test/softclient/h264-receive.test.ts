@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildRtp } from '../../media-relay/rtp/packet.ts';
+import { buildRtp } from '../../media/rtp/packet.ts';
 import { silentLogger } from '../../registrar/log.ts';
 import { systemClock } from '../../registrar/sip/clock.ts';
 import { RECEIVE_VIDEO_CODECS, VIDEO_CODECS } from '../../softclient/media/call-media.ts';

@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRtp } from '../../media-relay/rtp/packet.ts';
+import { parseRtp } from '../../media/rtp/packet.ts';
 import { silentLogger } from '../../registrar/log.ts';
 import { systemClock } from '../../registrar/sip/clock.ts';
 import { parseSdp } from '../../sdp/index.ts';

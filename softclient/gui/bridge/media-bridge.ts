@@ -20,7 +20,7 @@ import type { UserAgent } from 'sip.js';
 import type { Logger } from '../../../registrar/log.ts';
 import type { Clock, TimerHandle } from '../../../registrar/sip/clock.ts';
 import { vp8IsKeyframeStart } from '../../../media-relay/forward/vp8.ts';
-import type { RtpPacket } from '../../../media-relay/rtp/packet.ts';
+import type { RtpPacket } from '../../../media/rtp/packet.ts';
 import { type CodecSpec, type MediaDescription, OPUS, VP8 } from '../../../sdp/index.ts';
 import type { MediaLine } from '../../media/media-session.ts';
 import { bindUdpPair, type UdpPair } from '../../media/udp-pair.ts';

@@ -11,22 +11,22 @@
  * Rewriting (RFC 3550 §7.2, a translator may change SSRC/seq/timestamp consistently) is media-relay's
  * StreamRewriter: output numbers continue across a change of the page's source (a new camera track, a new SSRC
  * after the page reconnects), and for video a new source starts only at a keyframe (`keyframeNeeded` asks the
- * page for one). RTCP: media-relay's RtcpSession (SR while we send, RR otherwise, §6.3 schedule); RTCP feedback
- * from the focus (PLI, FIR: RFC 4585 §6.3.1, RFC 5104 §4.3.1) → `keyframeRequested`.
+ * page for one). RTCP: the shared RtcpSession (media/rtcp/; SR while we send, RR otherwise, §6.3 schedule); RTCP
+ * feedback from the focus (PLI, FIR: RFC 4585 §6.3.1, RFC 5104 §4.3.1) → `keyframeRequested`.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../../registrar/log.ts';
 import type { Clock } from '../../../registrar/sip/clock.ts';
 import { vp8IsKeyframeStart } from '../../../media-relay/forward/vp8.ts';
 import { StreamRewriter } from '../../../media-relay/forward/rewriter.ts';
-import { writePli } from '../../../media-relay/rtcp/feedback.ts';
-import { writeBye } from '../../../media-relay/rtcp/bye.ts';
-import { isRtcp } from '../../../media-relay/rtcp/header.ts';
-import { parseRtcp } from '../../../media-relay/rtcp/packet.ts';
+import { writePli } from '../../../media/rtcp/feedback.ts';
+import { writeBye } from '../../../media/rtcp/bye.ts';
+import { isRtcp } from '../../../media/rtcp/header.ts';
+import { parseRtcp } from '../../../media/rtcp/packet.ts';
 import { rtcpForLine } from '../../media/rtcp-link.ts';
-import { RtcpSession } from '../../../media-relay/rtcp/session.ts';
-import { OutboundStream, randomSsrc } from '../../../media-relay/rtp/outbound.ts';
-import { buildRtp, parseRtp, type RtpPacket } from '../../../media-relay/rtp/packet.ts';
+import { RtcpSession } from '../../../media/rtcp/session.ts';
+import { OutboundStream, randomSsrc } from '../../../media/rtp/outbound.ts';
+import { buildRtp, parseRtp, type RtpPacket } from '../../../media/rtp/packet.ts';
 import type { AcceptedMedia, CodecSpec, Direction } from '../../../sdp/index.ts';
 import type { MediaLine } from '../../media/media-session.ts';
 import type { UdpPair } from '../../media/udp-pair.ts';

@@ -5,8 +5,8 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
-import { mulawDecode, mulawEncode } from '../../../media-relay/codec/mulaw.ts';
-import { parseRtp } from '../../../media-relay/rtp/packet.ts';
+import { mulawDecode, mulawEncode } from '../../../media/codec/mulaw.ts';
+import { parseRtp } from '../../../media/rtp/packet.ts';
 import { concat, sine } from '../../audio/spectrum.ts';
 
 const SAMPLES_PER_PACKET = 160;

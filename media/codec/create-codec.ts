@@ -1,7 +1,7 @@
 /**
- * Negotiated payload format (SDP rtpmap, media-relay/api.ts CodecSpec) → AudioCodec instance.
+ * Negotiated payload format (SDP rtpmap, media/types.ts CodecSpec) → AudioCodec instance.
  */
-import type { CodecSpec } from '../api.ts';
+import type { CodecSpec } from '../types.ts';
 import type { AudioCodec, AudioCodecName } from './types.ts';
 import { G711Codec } from './g711-codec.ts';
 import { G722Codec } from './g722-codec.ts';

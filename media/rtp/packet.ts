@@ -23,7 +23,7 @@
  * Hand-written byte access on purpose: shared/field-notes.md measured ~30 ns/packet for a hand-written in-place
  * parse + rewrite against 150–265 ns for rtp.js and ~5 µs for werift-rtp.
  */
-import type { RtpIn } from '../audio/types.ts';
+import type { RtpIn } from '../types.ts';
 
 export const RTP_VERSION = 2;
 export const RTP_HEADER_LENGTH = 12;

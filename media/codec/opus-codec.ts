@@ -16,7 +16,7 @@
 import { Decoder, Encoder } from '@evan/opus';
 import type { AudioCodec } from './types.ts';
 import { plcPacketFor } from './opus-toc.ts';
-import { DECODE_LOCK, ENCODE_LOCK, withCodecLock } from '../audio/codec-lock.ts';
+import { DECODE_LOCK, ENCODE_LOCK, withCodecLock } from './codec-lock.ts';
 
 const FRAME = 960; // 20 ms at 48 kHz
 
@@ -41,7 +41,7 @@ export class OpusCodec implements AudioCodec {
   decode(payload: Uint8Array): Int16Array | null {
     if (payload.length === 0) return null;
     try {
-      // The binding decodes into one buffer per process: see ../audio/codec-lock.ts.
+      // The binding decodes into one buffer per process: see ./codec-lock.ts.
       const bytes = withCodecLock(DECODE_LOCK, () => this.decoder.decode(payload));
       this.lastToc = payload[0];
       return toInt16(bytes);

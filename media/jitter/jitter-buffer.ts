@@ -31,7 +31,7 @@
  * Sequence numbers and timestamps wrap (RFC 3550 A.1): they are unwrapped in serial.ts. A sequence jump of more than
  * MAX_SEQ_JUMP, or an SSRC change, is a new stream: the buffer restarts.
  */
-import type { RtpIn } from '../audio/types.ts';
+import type { RtpIn } from '../types.ts';
 import { Unwrapper } from './serial.ts';
 import { JitterEstimator } from './jitter-estimator.ts';
 
