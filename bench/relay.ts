@@ -16,7 +16,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createMediaRelay } from '../media-relay/relay.ts';
 import { parseRtp, rewriteRtp } from '../media/rtp/packet.ts';
-import { vp8IsKeyframeStart } from '../media-relay/forward/vp8.ts';
+import { vp8IsKeyframeStart } from '../media/video/vp8.ts';
 import { silentLogger } from '../registrar/log.ts';
 
 const arg = (name: string, def: string) => {

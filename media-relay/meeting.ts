@@ -10,7 +10,7 @@ import { AudioRouter } from './audio-link/audio-router.ts';
 import type { AudioDriverFactory } from './audio-link/driver.ts';
 import type { Endpoint, EndpointHandlers, EndpointStats } from './endpoint.ts';
 import { audioCodecName } from '../media/codec/create-codec.ts';
-import { isForwardableVideo } from './forward/keyframe.ts';
+import { isForwardableVideo } from '../media/video/keyframe.ts';
 import { VideoRouter, type VideoRouterStats } from './forward/video-router.ts';
 
 export class Meeting {

@@ -6,7 +6,7 @@ import type { Clock } from '../../registrar/sip/clock.ts';
 import type { Endpoint } from '../endpoint.ts';
 import { writeFir, writeNack, writePli } from '../../media/rtcp/feedback.ts';
 import { KeyframeRequester } from './keyframe-requester.ts';
-import { keyframeDetector, type KeyframeDetector } from './keyframe.ts';
+import { keyframeDetector, type KeyframeDetector } from '../../media/video/keyframe.ts';
 import { RetransmitCache } from './retransmit-cache.ts';
 import type { VideoOut } from './video-out.ts';
 

@@ -4,7 +4,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Endpoint } from '../endpoint.ts';
-import { StreamRewriter } from './rewriter.ts';
+import { StreamRewriter } from '../../media/video/rewriter.ts';
 
 export type VideoOutMode =
   | { readonly kind: 'fixed'; readonly publisher: string }

@@ -24,7 +24,7 @@ import type { RtcpParseResult } from '../../media/rtcp/packet.ts';
 import { writeSdes } from '../../media/rtcp/sdes.ts';
 import { writeSenderReport, type SenderReport } from '../../media/rtcp/sender-report.ts';
 import { parseRtp, rewriteRtp, type RtpPacket } from '../../media/rtp/packet.ts';
-import { isForwardableVideo } from './keyframe.ts';
+import { isForwardableVideo } from '../../media/video/keyframe.ts';
 import { Publisher } from './publisher.ts';
 import { VideoOut } from './video-out.ts';
 

@@ -5,9 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { vp8IsKeyframeStart } from '../../media-relay/forward/vp8.ts';
-import { h264IsKeyframeStart } from '../../media-relay/forward/h264.ts';
-import { StreamRewriter } from '../../media-relay/forward/rewriter.ts';
+import { vp8IsKeyframeStart } from '../../media/video/vp8.ts';
+import { h264IsKeyframeStart } from '../../media/video/h264.ts';
+import { StreamRewriter } from '../../media/video/rewriter.ts';
 import { KeyframeRequester } from '../../media-relay/forward/keyframe-requester.ts';
 import { RetransmitCache } from '../../media-relay/forward/retransmit-cache.ts';
 import { ManualClock } from '../../registrar/sip/clock.ts';

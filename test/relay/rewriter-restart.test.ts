@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StreamRewriter } from '../../media-relay/forward/rewriter.ts';
+import { StreamRewriter } from '../../media/video/rewriter.ts';
 
 function started(): StreamRewriter {
   const rw = new StreamRewriter(5000, 100000);

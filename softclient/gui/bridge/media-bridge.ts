@@ -19,7 +19,7 @@ import { EventEmitter } from 'node:events';
 import type { UserAgent } from 'sip.js';
 import type { Logger } from '../../../registrar/log.ts';
 import type { Clock, TimerHandle } from '../../../registrar/sip/clock.ts';
-import { vp8IsKeyframeStart } from '../../../media-relay/forward/vp8.ts';
+import { vp8IsKeyframeStart } from '../../../media/video/vp8.ts';
 import type { RtpPacket } from '../../../media/rtp/packet.ts';
 import { type CodecSpec, type MediaDescription, OPUS, VP8 } from '../../../sdp/index.ts';
 import type { MediaLine } from '../../media/media-session.ts';

@@ -17,8 +17,8 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../../registrar/log.ts';
 import type { Clock } from '../../../registrar/sip/clock.ts';
-import { vp8IsKeyframeStart } from '../../../media-relay/forward/vp8.ts';
-import { StreamRewriter } from '../../../media-relay/forward/rewriter.ts';
+import { vp8IsKeyframeStart } from '../../../media/video/vp8.ts';
+import { StreamRewriter } from '../../../media/video/rewriter.ts';
 import { writePli } from '../../../media/rtcp/feedback.ts';
 import { writeBye } from '../../../media/rtcp/bye.ts';
 import { isRtcp } from '../../../media/rtcp/header.ts';

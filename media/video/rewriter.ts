@@ -23,7 +23,7 @@
  *
  * Pure: no sockets or timers; `nowMs` comes from the caller's injected clock.
  */
-import { seqDiff } from '../../media/jitter/serial.ts';
+import { seqDiff } from '../jitter/serial.ts';
 
 interface Segment {
   readonly sourceId: string;
