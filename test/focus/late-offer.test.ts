@@ -13,9 +13,9 @@ import { resolveConfig } from '../../registrar/server/config.ts';
 import { startServer, type RunningServer } from '../../registrar/server/server.ts';
 import { TestPhone } from '../helpers/phone.ts';
 import { parseSdp, type SessionDescription } from '../../sdp/index.ts';
-import { mulawDecode, mulawEncode } from '../../media/codec/mulaw.ts';
+import { mulawDecode } from '../../media/codec/mulaw.ts';
 import { parseRtp } from '../../media/rtp/packet.ts';
-import { goertzelPower, sine } from '../audio/spectrum.ts';
+import { sendTones, tailPower } from '../helpers/pcmu-tone.ts';
 
 let server: RunningServer;
 let host: { host: string; port: number };
@@ -48,34 +48,6 @@ async function leg(): Promise<Leg> {
 function audioTarget(sdp: SessionDescription): { address: string; port: number } {
   const m = sdp.media[0]!;
   return { address: (m.connection ?? sdp.connection)!.address, port: m.port };
-}
-
-/** Both legs send their tone as 20 ms PCMU packets, paced in real time. */
-async function talk(legs: Array<[Leg, number]>, ms: number): Promise<void> {
-  const ssrcs = legs.map(() => (Math.random() * 0xffffffff) >>> 0);
-  for (let i = 0; i < ms / 20; i++) {
-    legs.forEach(([l, freq], k) => {
-      const pkt = Buffer.alloc(12 + 160);
-      pkt[0] = 0x80;
-      pkt.writeUInt16BE(i & 0xffff, 2);
-      pkt.writeUInt32BE(i * 160, 4);
-      pkt.writeUInt32BE(ssrcs[k]!, 8);
-      Buffer.from(mulawEncode(sine(freq, 8000, 160, 6000, i * 160))).copy(pkt, 12);
-      l.rtp.send(pkt, l.target!.port, l.target!.address);
-    });
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function power(frames: Int16Array[], freq: number): number {
-  const tail = frames.slice(-40);
-  const all = new Int16Array(tail.reduce((n, f) => n + f.length, 0));
-  let o = 0;
-  for (const f of tail) {
-    all.set(f, o);
-    o += f.length;
-  }
-  return goertzelPower(all, 8000, freq);
 }
 
 test('an INVITE without SDP gets the focus offer in the 200; answered in the ACK, the phone hears and is heard', async () => {
@@ -115,11 +87,11 @@ test('an INVITE without SDP gets the focus offer in the 200; answered in the ACK
     assert.deepEqual([...new Set(encodings(1))], ['vp8', 'h264']);
     late.target = audioTarget(offered);
 
-    await talk([[early, 440], [late, 880]], 2000);
+    await sendTones([{ rtp: early.rtp, freq: 440, target: early.target! }, { rtp: late.rtp, freq: 880, target: late.target! }], 2000);
     assert.ok(late.received.length > 40, `Bob (late offer) receives audio (${late.received.length} packets)`);
     assert.ok(early.received.length > 40, `Ann receives audio (${early.received.length} packets)`);
-    assert.ok(power(late.received, 440) > 20 * power(late.received, 880), 'Bob hears Ann and not himself');
-    assert.ok(power(early.received, 880) > 20 * power(early.received, 440), 'Ann hears Bob and not herself');
+    assert.ok(tailPower(late.received, 440) > 20 * tailPower(late.received, 880), 'Bob hears Ann and not himself');
+    assert.ok(tailPower(early.received, 880) > 20 * tailPower(early.received, 440), 'Ann hears Bob and not herself');
 
     const view = (await server.focus.get('conf-late'))!;
     const b = view.participants.find((p) => p.displayName === 'Bob')!;

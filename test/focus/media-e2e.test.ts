@@ -12,9 +12,9 @@ import { resolveConfig } from '../../registrar/server/config.ts';
 import { startServer, type RunningServer } from '../../registrar/server/server.ts';
 import { TestPhone } from '../helpers/phone.ts';
 import { parseSdp } from '../../sdp/index.ts';
-import { mulawDecode, mulawEncode } from '../../media/codec/mulaw.ts';
+import { mulawDecode } from '../../media/codec/mulaw.ts';
 import { parseRtp } from '../../media/rtp/packet.ts';
-import { goertzelPower, sine } from '../audio/spectrum.ts';
+import { sendTones, tailPower } from '../helpers/pcmu-tone.ts';
 
 let server: RunningServer;
 let host: { host: string; port: number };
@@ -53,51 +53,21 @@ async function join(user: string, meeting: string, freq: number): Promise<MediaP
   return { phone, rtp, received, freq, relay: { address, port: m.port } };
 }
 
-/** Send `ms` of the phone's tone as 20 ms PCMU packets, paced in real time. */
-async function talk(all: MediaPhone[], ms: number): Promise<void> {
-  const ssrcs = all.map(() => (Math.random() * 0xffffffff) >>> 0);
-  for (let i = 0; i < ms / 20; i++) {
-    all.forEach((p, k) => {
-      const pcm = sine(p.freq, 8000, 160, 6000, i * 160);
-      const pkt = Buffer.alloc(12 + 160);
-      pkt[0] = 0x80;
-      pkt[1] = 0;
-      pkt.writeUInt16BE(i & 0xffff, 2);
-      pkt.writeUInt32BE(i * 160, 4);
-      pkt.writeUInt32BE(ssrcs[k]!, 8);
-      Buffer.from(mulawEncode(pcm)).copy(pkt, 12);
-      p.rtp.send(pkt, p.relay.port, p.relay.address);
-    });
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function power(frames: Int16Array[], freq: number): number {
-  const tail = frames.slice(-40); // the last 800 ms, after the jitter buffers settled
-  const all = new Int16Array(tail.reduce((n, f) => n + f.length, 0));
-  let o = 0;
-  for (const f of tail) {
-    all.set(f, o);
-    o += f.length;
-  }
-  return goertzelPower(all, 8000, freq);
-}
-
 test('three phones in one meeting each hear the other two tones and not their own; another meeting hears nothing', async () => {
   const a = await join('ann', 'conf-tones', 440);
   const b = await join('ben', 'conf-tones', 660);
   const c = await join('cat', 'conf-tones', 880);
   const x = await join('xena', 'conf-other', 1000);
   try {
-    await talk([a, b, c], 2000);
+    await sendTones([a, b, c].map((p) => ({ rtp: p.rtp, freq: p.freq, target: p.relay })), 2000);
     for (const p of [a, b, c]) {
       assert.ok(p.received.length > 40, `${p.phone.user} received audio (${p.received.length} packets)`);
-      const own = power(p.received, p.freq);
-      const others = [a, b, c].filter((o) => o !== p).map((o) => power(p.received, o.freq));
+      const own = tailPower(p.received, p.freq);
+      const others = [a, b, c].filter((o) => o !== p).map((o) => tailPower(p.received, o.freq));
       for (const o of others) assert.ok(o > 20 * own, `${p.phone.user}: another tone (${o.toExponential(2)}) well above its own (${own.toExponential(2)})`);
     }
-    const leaked = [440, 660, 880].map((f) => power(x.received, f));
-    const xOwnRef = power(a.received, 660);
+    const leaked = [440, 660, 880].map((f) => tailPower(x.received, f));
+    const xOwnRef = tailPower(a.received, 660);
     for (const l of leaked) assert.ok(l < xOwnRef / 100, 'nothing of conf-tones reaches conf-other');
     const view = (await server.focus.get('conf-tones'))!;
     for (const p of view.participants) assert.ok(p.media[0]!.packetsIn > 50 && p.media[0]!.packetsOut > 50, `relay counters for ${p.displayName}`);
