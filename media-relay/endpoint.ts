@@ -229,9 +229,12 @@ export class Endpoint {
   // ── receive ──────────────────────────────────────────────────────────────────────────────────────────────────
 
   /**
-   * A datagram on the RTP port. With the native socket (`ports.rtp.borrowed`) `buf` is a view into its receive
-   * ring, valid only during this call: the video router copies what it keeps (retransmission cache, extra
-   * receivers) and sends the last copy in place; RTCP is copied before parsing (its parse keeps views).
+   * A datagram on the RTP port. With the native socket (`ports.rtp.borrowed`, audio and video lines alike) `buf` is
+   * a view into its receive ring, valid only during this call. What outlives the call is copied where it is kept:
+   * audio RTP by the audio host (the worker's PacketRing `write`, or a payload slice for the inline engine; DTMF
+   * is read there, from the copy); video by its router (retransmission cache, extra receivers; the last copy is
+   * sent in place); RTCP here, before parsing (its parse keeps views). The latch keeps only the address string and
+   * port, the counters and RtcpSession.onRtp only numbers.
    */
   private onRtpSocket(buf: Buffer, address: string, port: number): void {
     // RFC 5761 §4: demultiplex RTCP arriving on the RTP port (rtcp-mux, or a peer that muxes anyway).

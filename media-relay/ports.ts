@@ -9,8 +9,10 @@
  * a finished call do not land on a new participant). A bind failure (port taken by another process) skips to the
  * next pair; when every pair has been tried, allocation fails with RelayError('no-ports') (the focus answers 503).
  *
- * Video lines get the native batched socket (net/udp/socket.ts, recvmmsg/sendmmsg) when the addon is
- * built and the host is IPv4; audio lines, and everything when it is not, get Node's dgram.
+ * Every line (audio and video) gets the native batched socket (net/udp/socket.ts, recvmmsg/sendmmsg) when the
+ * addon is built, the host is IPv4 and SIPMEET_RELAY_UDP is not `dgram`; otherwise Node's dgram. The native socket
+ * lends its datagrams (valid only during the handler call): what the relay keeps is copied where it is kept — audio
+ * RTP into the worker's PacketRing (or the inline engine's own copy), RTCP before parsing, video in its router.
  */
 import { RelayError, type MediaKind } from './api.ts';
 import type { Logger } from '../registrar/log.ts';
@@ -61,23 +63,25 @@ export class PortAllocator {
     return this.pairs;
   }
 
-  /** A pair for a media line; `kind` 'video' takes the native batched socket when available. */
+  /**
+   * A pair for a media line. `kind` only goes into the log: both kinds take the native batched socket when available
+   * (audio too since 2026-11-26: docs/benchmarks.md "Mixer capacity").
+   */
   async allocate(rtcpMux: boolean, kind: MediaKind = 'audio'): Promise<PortPair> {
-    const native = kind === 'video';
     for (let tried = 0; tried < this.pairs; tried++) {
       const index = this.cursor;
       this.cursor = (this.cursor + 1) % this.pairs;
       const port = this.first + index * 2;
       if (this.inUse.has(port)) continue;
       this.inUse.add(port); // reserve before awaiting: concurrent allocations never race for a pair
-      const rtp = await this.bind(port, native);
+      const rtp = await this.bind(port, kind);
       if (!rtp) {
         this.inUse.delete(port);
         continue;
       }
       let rtcp: MediaSocket | undefined;
       if (!rtcpMux) {
-        rtcp = await this.bind(port + 1, native);
+        rtcp = await this.bind(port + 1, kind);
         if (!rtcp) {
           rtp.close();
           this.inUse.delete(port);
@@ -102,12 +106,10 @@ export class PortAllocator {
     throw new RelayError('no-ports', `no free RTP port pair in ${this.first}-${this.first + this.pairs * 2 - 1}`);
   }
 
-  private async bind(port: number, native: boolean): Promise<MediaSocket | undefined> {
-    const onBindError = (err: Error) => this.log.debug({ port, err: err.message }, 'bind failed, trying the next pair');
-    if (native) {
-      const s = MmsgSocket.bind(this.host, port, RECV_BUFFER_BYTES, onBindError);
-      if (s !== undefined || MmsgSocket.canBind(this.host)) return s;
-    }
+  private async bind(port: number, kind: MediaKind): Promise<MediaSocket | undefined> {
+    const onBindError = (err: Error) => this.log.debug({ port, kind, err: err.message }, 'bind failed, trying the next pair');
+    const s = MmsgSocket.bind(this.host, port, RECV_BUFFER_BYTES, onBindError);
+    if (s !== undefined || MmsgSocket.canBind(this.host)) return s;
     return DgramSocket.bind(this.host, port, RECV_BUFFER_BYTES, onBindError);
   }
 }

@@ -184,8 +184,11 @@ export class AudioWorkerHost {
       if (legId !== undefined) ring.write(legId, pkt, performance.timeOrigin + nowMs);
       return;
     }
-    const payload = pkt.payload.slice();
-    placed.lane.send({ type: 'push', meetingId, participantId, pkt: { ...pkt, payload }, atMs: nowMs });
+    // A copy, not `pkt.payload.slice()`: on a Buffer (what the sockets deliver) slice() is a view, and a native
+    // socket's datagram is overwritten by its next batch. Only RtpIn's fields go (no view of the datagram rides along).
+    const payload = Uint8Array.prototype.slice.call(pkt.payload);
+    const copy: RtpIn = { payloadType: pkt.payloadType, sequenceNumber: pkt.sequenceNumber, timestamp: pkt.timestamp, ssrc: pkt.ssrc, marker: pkt.marker, payload };
+    placed.lane.send({ type: 'push', meetingId, participantId, pkt: copy, atMs: nowMs });
   }
 
   /** Packets dropped because a worker's ring was full (the worker fell that far behind). */

@@ -2,8 +2,9 @@
  * The relay's UDP sockets (net/udp/socket.ts): the dgram fallback and, when the addon is built, the
  * native recvmmsg/sendmmsg socket — datagrams and their source delivered, sends reaching their destination (also
  * when a burst arrives in one batch and leaves from another socket, as forwarded video does), the "send then
- * close" packet going out, nothing delivered after close; and a video relay on the native path still latching,
- * dropping and counting foreign sources, and forwarding a burst intact to two receivers.
+ * close" packet going out, nothing delivered after close; the allocator's choice (native for audio and video on
+ * IPv4, dgram on IPv6 or when switched off); and a video relay on the native path still latching, dropping and
+ * counting foreign sources, and forwarding a burst intact to two receivers.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -103,18 +104,35 @@ for (const [name, open] of kinds) {
   });
 }
 
-test('the port allocator gives video lines the native socket when it is built, audio lines dgram', async () => {
+test('the port allocator gives audio and video lines the native socket when it is built; IPv6 and SIPMEET_RELAY_UDP=dgram get dgram', async () => {
   const ports = new PortAllocator('127.0.0.1', testPortRange(20), silentLogger());
   const video = await ports.allocate(true, 'video');
   const audio = await ports.allocate(false, 'audio');
   try {
     assert.equal(video.rtp.borrowed, nativeUdpAvailable);
-    assert.equal(audio.rtp.borrowed, false);
+    assert.equal(audio.rtp.borrowed, nativeUdpAvailable);
+    assert.equal(audio.rtcp!.borrowed, nativeUdpAvailable);
     assert.equal(audio.rtcp!.port, audio.rtpPort + 1);
     assert.equal(video.rtp.port, video.rtpPort);
   } finally {
     video.release();
     audio.release();
+  }
+  const v6 = await new PortAllocator('::1', testPortRange(20), silentLogger()).allocate(true, 'audio');
+  try {
+    assert.equal(v6.rtp.borrowed, false);
+  } finally {
+    v6.release();
+  }
+  const saved = process.env.SIPMEET_RELAY_UDP;
+  process.env.SIPMEET_RELAY_UDP = 'dgram';
+  try {
+    const off = await new PortAllocator('127.0.0.1', testPortRange(20), silentLogger()).allocate(true, 'audio');
+    assert.equal(off.rtp.borrowed, false);
+    off.release();
+  } finally {
+    if (saved === undefined) delete process.env.SIPMEET_RELAY_UDP;
+    else process.env.SIPMEET_RELAY_UDP = saved;
   }
 });
 
