@@ -19,7 +19,7 @@ import { parseAudioIn } from '../../softclient/media/audio-source.ts';
 import { parseAudioOut } from '../../softclient/media/audio-output.ts';
 import { readWavFile } from '../../softclient/media/wav.ts';
 import { goertzelPower } from '../audio/spectrum.ts';
-import { Cli, runCli, startTestServer, tempDir, type CliExit, type TestServer } from './helpers.ts';
+import { Cli, oneLine, runCli, startTestServer, tempDir, type TestServer } from './helpers.ts';
 
 let srv: TestServer;
 before(async () => {
@@ -83,12 +83,6 @@ function powers(samples: Int16Array): { tone: number; other: number } {
   return { tone: block(TONE), other: Math.max(block(440), block(880)) };
 }
 
-function oneLine(r: CliExit, code: number, pattern: RegExp): void {
-  assert.equal(r.code, code, `exit code; stderr: ${r.stderr}`);
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  assert.equal(lines.length, 1, `one line on stderr, got:\n${r.stderr}`);
-  assert.match(lines[0]!, pattern);
-}
 
 test('device[:NAME] on the command line', () => {
   assert.deepEqual(parseAudioIn('device'), { ok: true, value: { kind: 'device', device: 'default' } });

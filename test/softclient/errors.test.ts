@@ -4,9 +4,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { rejection } from '../../softclient/errors.ts';
-import { runCli, startTestServer, type CliExit, type TestServer } from './helpers.ts';
+import { closedPort, oneLine, runCli, startTestServer, type TestServer } from './helpers.ts';
 
 let open: TestServer;
 let authed: TestServer;
@@ -19,21 +18,7 @@ after(async () => {
   await authed.close();
 });
 
-function oneLine(r: CliExit, code: number, pattern: RegExp): void {
-  assert.equal(r.code, code, `exit code; stderr: ${r.stderr}`);
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  assert.equal(lines.length, 1, `one line on stderr, got:\n${r.stderr}`);
-  assert.match(lines[0]!, pattern);
-}
 
-/** A loopback port with nothing listening (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 test('server unreachable: exit 3, one line naming the server', async () => {
   const port = await closedPort();

@@ -4,8 +4,10 @@
  * awaited and whose stdin takes chat lines and commands. Waits are generous (20 s): a CLI's start (tsx compiling
  * the sources) takes ~1 s alone but much longer on a shared, loaded 2-core machine.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -163,4 +165,21 @@ export class Cli {
 /** Run the CLI to completion (killed and failed after `timeoutMs`). */
 export function runCli(args: readonly string[], timeoutMs = 30_000): Promise<CliExit> {
   return new Cli(args).waitExit(timeoutMs);
+}
+
+/** The CLI exited with `code` and printed exactly one line on stderr, matching `pattern` (the error contract). */
+export function oneLine(r: CliExit, code: number, pattern: RegExp): void {
+  assert.equal(r.code, code, `exit code; stderr: ${r.stderr}`);
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 1, `one line on stderr, got:\n${r.stderr}`);
+  assert.match(lines[0]!, pattern);
+}
+
+/** A loopback TCP port with nothing listening (bound, then closed). */
+export async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
 }

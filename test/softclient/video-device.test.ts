@@ -4,24 +4,9 @@
  * node that is not a camera (/dev/null) is refused by ffmpeg's check. A bad `--video-codec` is a usage error too.
  */
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
-import { runCli, type CliExit } from './helpers.ts';
+import { closedPort, oneLine, runCli } from './helpers.ts';
 
-function oneLine(r: CliExit, code: number, pattern: RegExp): void {
-  assert.equal(r.code, code, `exit code; stderr: ${r.stderr}`);
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  assert.equal(lines.length, 1, `one line on stderr, got:\n${r.stderr}`);
-  assert.match(lines[0]!, pattern);
-}
 
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 test('no camera at the device path: exit 2 and one line, before joining', async () => {
   const uri = `sip:conf-cam@127.0.0.1:${await closedPort()}`;
