@@ -31,6 +31,16 @@ export function toneAmplitude(x: Samples, sampleRate: number, freq: number): num
   return Math.sqrt(goertzelPower(x, sampleRate, freq));
 }
 
+/**
+ * The tone's amplitude judged per window of `windowSamples` (median over the windows): robust to a few frames whose
+ * phase was broken by concealment or re-timing, which sink a single long window's estimate.
+ */
+export function medianToneAmplitude(x: Int16Array, sampleRate: number, freq: number, windowSamples = Math.round(sampleRate / 10)): number {
+  const n = Math.floor(x.length / windowSamples);
+  const levels = Array.from({ length: n }, (_, k) => toneAmplitude(x.subarray(k * windowSamples, (k + 1) * windowSamples), sampleRate, freq)).sort((a, b) => a - b);
+  return n === 0 ? 0 : levels[Math.floor(n / 2)]!;
+}
+
 /** The frequency with the most power in [minHz, maxHz], scanned every `stepHz`. */
 export function dominantFrequency(
   x: Samples,
