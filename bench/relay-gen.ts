@@ -14,7 +14,8 @@ const PACKET_BYTES = 1200;
 const FRAME_PACKETS = 10;
 const KEYFRAME_EVERY = 300;
 
-interface RunReport {
+/** What a 'blast' or 'paced' run reports (read by bench/relay.ts and bench/video-vs-rtpengine.ts). */
+export interface RunReport {
   sent: number;
   received: number[];
   wallMs: number;

@@ -18,6 +18,7 @@ import { createMediaRelay } from '../media-relay/relay.ts';
 import { parseRtp, rewriteRtp } from '../media/rtp/packet.ts';
 import { vp8IsKeyframeStart } from '../media/video/vp8.ts';
 import { silentLogger } from '../registrar/log.ts';
+import type { RunReport } from './relay-gen.ts';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -64,13 +65,6 @@ function microbench(): void {
   if (keys < 0) console.log(keys);
 }
 
-interface RunReport {
-  sent: number;
-  received: number[];
-  wallMs: number;
-  cpuUs: number;
-  sendPort: number;
-}
 
 class Gen {
   private constructor(readonly child: ChildProcess, readonly sendPort: number) {}

@@ -31,6 +31,7 @@ import { IpcChild } from './lib/ipc-child.ts';
 import { CLK_TCK, installCleanup, machineBusyTicks } from './lib/procs.ts';
 import { processTicks, runqWaitMs, waitForQuiet } from './lib/self-usage.ts';
 import { INSTALL_HINT, deleteCall, rtpengineBinary, setupCall, startRtpengine } from './rtpengine/daemon.ts';
+import type { RunReport } from './relay-gen.ts';
 
 const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -47,13 +48,6 @@ const QUIET_WAIT_MS = Number(arg('quiet-wait-ms', '8000'));
 const REPEAT = Math.max(1, Number(arg('repeat', '1')));
 const MAX_LOSS = 0.001;
 
-interface RunReport {
-  sent: number;
-  received: number[];
-  wallMs: number;
-  cpuUs: number;
-  sendPort: number;
-}
 
 interface Row {
   target: 'generator alone' | 'rtpengine' | 'sipmeet';

@@ -13,6 +13,7 @@ import { parseApi, parseJoin, parseRegister, type RegisterSettings } from './arg
 import { cliLogger, runJoin } from './join-command.ts';
 import { runGui } from '../gui/gui-command.ts';
 import { Output } from './output.ts';
+import { untilSignal } from './signals.ts';
 
 export const CLIENT_COMMANDS = ['join', 'call', 'create', 'list', 'cancel', 'register', 'gui'] as const;
 export type ClientCommand = (typeof CLIENT_COMMANDS)[number];
@@ -91,14 +92,7 @@ async function runRegister(s: RegisterSettings, out: Output): Promise<number> {
     throw e;
   }
   out.registered(s.aor, `${s.server.host}:${s.server.port}`, s.expires);
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
+  await untilSignal((done) => {
     if (s.durationS !== undefined) systemClock.setTimer(s.durationS * 1000, done);
   });
   await client.stop();

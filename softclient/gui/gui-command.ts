@@ -10,6 +10,7 @@ import { ensureBundle } from './bundle.ts';
 import { GuiHttpServer } from './gui-server.ts';
 import { GuiSession } from './gui-session.ts';
 import { type GuiCommandSettings, parseGuiArgs } from './settings.ts';
+import { untilSignal } from '../cli/signals.ts';
 
 export interface RunningGui {
   readonly url: string;
@@ -56,15 +57,7 @@ export async function runGui(argv: string[], out: NodeJS.WritableStream = proces
   const gui = await startGui(s);
   out.write(`sipmeet GUI: ${gui.url}\n  server ${s.server.host}:${s.server.port} (API ${s.api}), name "${s.name}"${s.joinTarget ? `, joining ${s.joinTarget}` : ''}\n  Ctrl-C to quit\n`);
   if (s.open) openBrowser(gui.url);
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
-  });
+  await untilSignal();
   await gui.close();
   return 0;
 }
