@@ -67,6 +67,12 @@ export interface RemoteDescription {
   /** Direction from the participant's point of view (its a=sendonly means: it sends, we only receive). */
   readonly direction: Direction;
   readonly ptimeMs?: number;
+  /**
+   * Audio: the RFC 8285 extension id the participant's packets carry their RFC 6464 audio level under (its
+   * a=extmap for urn:ietf:params:rtp-hdrext:ssrc-audio-level, echoed in our answer). The mixer then skips decoding
+   * the leg while that level says it is quiet.
+   */
+  readonly audioLevelExtId?: number;
 }
 
 export interface StreamStats {

@@ -189,6 +189,11 @@ export class Endpoint {
       throw new RelayError('bad-request', `bad remote address ${remote.address}:${remote.rtpPort}/${remote.rtcpPort}`);
     }
     if (!Array.isArray(remote.codecs) || remote.codecs.length === 0) throw new RelayError('bad-request', 'no codecs');
+    const extId = remote.audioLevelExtId;
+    // RFC 8285 §5: ids 1–14 (one-byte form) and 1–255 (two-byte form); 0 and 15 in the one-byte form are reserved.
+    if (extId !== undefined && (!Number.isInteger(extId) || extId < 1 || extId > 255)) {
+      throw new RelayError('bad-request', `bad audio level extension id ${extId}`);
+    }
     const table: Array<CodecSpec | undefined> = new Array(128);
     for (const c of [...remote.codecs, ...(remote.telephoneEvent ? [remote.telephoneEvent] : [])]) {
       if (!Number.isInteger(c.payloadType) || c.payloadType < 0 || c.payloadType > 127) {

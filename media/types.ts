@@ -29,4 +29,9 @@ export interface RtpIn {
   readonly ssrc: number;
   readonly marker: boolean;
   readonly payload: Uint8Array;
+  /**
+   * RFC 6464 client-to-mixer audio level of this packet in −dBov (0 loudest … 127 silence), when the leg negotiated
+   * the extension and the packet carries it (media/rtp/audio-level.ts). The mixer skips decoding quiet legs by it.
+   */
+  readonly audioLevel?: number | undefined;
 }

@@ -15,6 +15,7 @@ import type {
   Timing,
 } from './model.ts';
 import { addressTypeOf } from './origin.ts';
+import { type Extmap, toTransformExt } from './extmap.ts';
 
 export interface LocalFormat {
   readonly pt: number;
@@ -35,6 +36,8 @@ export interface LocalMediaInit {
   readonly bandwidth?: readonly Bandwidth[];
   readonly mid?: string | undefined;
   readonly label?: string | undefined;
+  /** RFC 8285 a=extmap lines. */
+  readonly extmaps?: readonly Extmap[];
 }
 
 /** An m= section we send: formats in the given order, each with rtpmap, fmtp and rtcp-fb. */
@@ -65,7 +68,7 @@ export function localMedia(init: LocalMediaInit): MediaDescription {
     content: undefined,
     ssrcs: [],
     rtcpFbAll: [],
-    other: {},
+    other: init.extmaps && init.extmaps.length > 0 ? { ext: toTransformExt(init.extmaps) } : {},
   };
 }
 

@@ -46,3 +46,4 @@ export {
 } from './negotiate.ts';
 export { createOffer, type OfferedMedia, type OfferInit, processAnswer } from './offer.ts';
 export { disabledMedia } from './describe.ts';
+export { answerAudioLevel, answeredAudioLevel, AUDIO_LEVEL_URI, type Extmap, extmapsOf, OFFERED_AUDIO_LEVEL, offeredAudioLevel } from './extmap.ts';

@@ -17,6 +17,7 @@ import {
   sameCodec,
 } from './codecs.ts';
 import { answerDirection } from './direction.ts';
+import { answerAudioLevel, offeredAudioLevel } from './extmap.ts';
 import { disabledMedia, type LocalFormat, localMedia, localSession } from './describe.ts';
 import type {
   Bandwidth,
@@ -199,6 +200,8 @@ function answerStream(offer: SessionDescription, offered: MediaDescription, inde
     fmtp: c.localFmtp,
     rtcpFb: c.rtcpFb,
   }));
+  // RFC 8285 §7 / RFC 6464: levels from an audio participant that offers them (the mixer skips quiet legs by them).
+  const audioLevel = offeredAudioLevel(offered);
   const accepted: AcceptedMedia = {
     accepted: true,
     index,
@@ -213,6 +216,7 @@ function answerStream(offer: SessionDescription, offered: MediaDescription, inde
     rtcpMux,
     ptime: offered.ptime,
     remoteBandwidth: offered.bandwidth,
+    ...(audioLevel ? { audioLevelExtId: audioLevel.id } : {}),
   };
   return {
     media: localMedia({
@@ -228,6 +232,7 @@ function answerStream(offer: SessionDescription, offered: MediaDescription, inde
       bandwidth: mediaPolicy.bandwidth ?? [],
       // RFC 5888 §9.1: the answer keeps each offered a=mid.
       mid: offered.mid,
+      extmaps: audioLevel ? [answerAudioLevel(audioLevel)] : [],
     }),
     result: accepted,
   };

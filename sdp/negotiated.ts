@@ -47,6 +47,8 @@ export interface AcceptedMedia {
   readonly ptime: number | undefined;
   /** The remote b= lines for this stream (what it wants us to stay under). */
   readonly remoteBandwidth: readonly Bandwidth[];
+  /** Audio: the RFC 8285 id under which the remote sends its RFC 6464 audio level (sdp/extmap.ts), if agreed. */
+  readonly audioLevelExtId?: number;
 }
 
 export interface RejectedMedia {

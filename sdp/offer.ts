@@ -19,6 +19,7 @@ import { answerDirectionAllowed, offererDirection } from './direction.ts';
 import { disabledMedia, type LocalFormat, localMedia, localSession } from './describe.ts';
 import type { Bandwidth, Direction, MediaDescription, Origin, PayloadFormat, Rtpmap, SessionDescription } from './model.ts';
 import { effectiveDirection, rtcpFeedbackFor, sameFeedback } from './model.ts';
+import { answeredAudioLevel, type Extmap } from './extmap.ts';
 import { type NegotiatedCodec, type NegotiatedMedia, remoteTransport } from './negotiated.ts';
 
 export interface OfferedMedia {
@@ -43,6 +44,8 @@ export interface OfferedMedia {
   readonly mid?: string;
   /** RFC 4574 a=label (the focus labels each per-publisher video line with the publisher's id). */
   readonly label?: string;
+  /** RFC 8285 a=extmap lines (sdp/extmap.ts). */
+  readonly extmaps?: readonly Extmap[];
 }
 
 export interface OfferInit {
@@ -124,6 +127,7 @@ export function createOffer(init: OfferInit): SessionDescription {
       bandwidth: m.bandwidth ?? [],
       mid: m.mid,
       label: m.label,
+      extmaps: m.extmaps ?? [],
     });
   });
   return localSession({
@@ -204,6 +208,7 @@ function processStream(offer: SessionDescription, answer: SessionDescription, i:
   if (transport === undefined) return { ok: false, error: `${at}: no connection address in the answer` };
   const ordered = [primary, ...usable.filter((u) => u !== primary)];
   const codecs = ordered.map((u) => codecOf(u, offered, answered));
+  const levelId = answeredAudioLevel(offered, answered);
   return {
     ok: true,
     value: {
@@ -220,6 +225,7 @@ function processStream(offer: SessionDescription, answer: SessionDescription, i:
       rtcpMux,
       ptime: answered.ptime,
       remoteBandwidth: answered.bandwidth,
+      ...(levelId !== undefined ? { audioLevelExtId: levelId } : {}),
     },
   };
 }

@@ -9,6 +9,7 @@ import type { Logger } from '../../registrar/log.ts';
 import type { AudioLegConfig, AudioOut } from '../audio/types.ts';
 import type { Endpoint } from '../endpoint.ts';
 import { buildRtp, type RtpPacket } from '../../media/rtp/packet.ts';
+import { readAudioLevel } from '../../media/rtp/audio-level.ts';
 import type { AudioDriver, AudioDriverFactory } from './driver.ts';
 
 interface Leg {
@@ -73,6 +74,9 @@ export class AudioRouter {
 
   onRtp(ep: Endpoint, pkt: RtpPacket, nowMs: number): void {
     if (this.legs.get(ep.participantId)?.ep !== ep) return;
+    // RFC 6464: the level rides to the mixer with the packet (absent or malformed: undefined, the leg is decoded).
+    const extId = ep.remote?.audioLevelExtId;
+    if (extId !== undefined) pkt.audioLevel = readAudioLevel(pkt.extensionProfile, pkt.extensionData, extId);
     this.driver.push(ep.participantId, pkt, nowMs);
   }
 

@@ -9,7 +9,8 @@
  *   data (bytes 16..): records, each 8-byte aligned:
  *      0 u32 record length (0 = wrap: continue at data offset 0)    4 u32 leg id
  *      8 u32 RTP timestamp     12 u32 SSRC     16 f64 arrival (absolute ms, performance.timeOrigin + now)
- *     24 u16 sequence number   26 u8 payload type   27 u8 marker   28 u16 payload length   30 (pad)   32 payload
+ *     24 u16 sequence number   26 u8 payload type   27 u8 marker   28 u16 payload length
+ *     30 u8 RFC 6464 audio level + 1 (0: none)   31 (pad)   32 payload
  *
  * The producer publishes a record with Atomics.store of the write offset after writing it; the consumer releases
  * space with Atomics.store of the read offset (sequentially consistent: the bytes are visible before the offset).
@@ -78,6 +79,7 @@ export class PacketRing {
     v.setUint8(w + 26, pkt.payloadType);
     v.setUint8(w + 27, pkt.marker ? 1 : 0);
     v.setUint16(w + 28, payload.length, true);
+    v.setUint8(w + 30, pkt.audioLevel === undefined ? 0 : (pkt.audioLevel & 0x7f) + 1);
     this.bytes.set(payload, w + REC_HEADER);
     Atomics.store(this.idx, W, w + len);
     return true;
@@ -103,6 +105,7 @@ export class PacketRing {
         continue;
       }
       const payloadLength = v.getUint16(r + 28, true);
+      const level = v.getUint8(r + 30);
       const pkt: RtpIn = {
         payloadType: v.getUint8(r + 26),
         sequenceNumber: v.getUint16(r + 24, true),
@@ -110,6 +113,7 @@ export class PacketRing {
         ssrc: v.getUint32(r + 12, true),
         marker: v.getUint8(r + 27) === 1,
         payload: this.bytes.subarray(r + REC_HEADER, r + REC_HEADER + payloadLength),
+        audioLevel: level === 0 ? undefined : level - 1,
       };
       onPacket(v.getUint32(r + 4, true), pkt, v.getFloat64(r + 16, true));
       r += len;

@@ -35,9 +35,22 @@ export interface AudioOut {
   readonly marker: boolean;
 }
 
+export interface LegAudioStats {
+  level: number;
+  concealed: number;
+  late: number;
+  bufferMs: number;
+  talking: boolean;
+  decoded: number;
+  decodesSkipped: number;
+}
+
 export interface MeetingAudioStats {
-  /** participantId → level (0..1, RMS of its last decoded frame), loss concealed frames, jitter buffer depth ms. */
-  readonly legs: Readonly<Record<string, { level: number; concealed: number; late: number; bufferMs: number; talking: boolean }>>;
+  /**
+   * participantId → level (0..1, RMS of its last frame: decoded, or its RFC 6464 level when skipped), loss concealed
+   * frames, jitter buffer depth ms, packets decoded and packets not decoded because their RFC 6464 level was quiet.
+   */
+  readonly legs: Readonly<Record<string, LegAudioStats>>;
   /** How many distinct encodes the last tick needed (Asterisk's shared-mix trick: talkers + 1 per codec). */
   readonly encodesLastTick: number;
 }

@@ -187,7 +187,7 @@ export class AudioWorkerHost {
     // A copy, not `pkt.payload.slice()`: on a Buffer (what the sockets deliver) slice() is a view, and a native
     // socket's datagram is overwritten by its next batch. Only RtpIn's fields go (no view of the datagram rides along).
     const payload = Uint8Array.prototype.slice.call(pkt.payload);
-    const copy: RtpIn = { payloadType: pkt.payloadType, sequenceNumber: pkt.sequenceNumber, timestamp: pkt.timestamp, ssrc: pkt.ssrc, marker: pkt.marker, payload };
+    const copy: RtpIn = { payloadType: pkt.payloadType, sequenceNumber: pkt.sequenceNumber, timestamp: pkt.timestamp, ssrc: pkt.ssrc, marker: pkt.marker, payload, audioLevel: pkt.audioLevel };
     placed.lane.send({ type: 'push', meetingId, participantId, pkt: copy, atMs: nowMs });
   }
 

@@ -9,8 +9,9 @@ import type { AudioCodec } from '../../media/codec/types.ts';
 import { createCodec } from '../../media/codec/create-codec.ts';
 import { Resampler } from '../../media/audio/resample.ts';
 import { JitterBuffer } from '../../media/jitter/jitter-buffer.ts';
+import { rmsOfDbov } from '../../media/rtp/audio-level.ts';
 import { DtmfReceiver } from './dtmf.ts';
-import { TalkDetector } from './talk-detector.ts';
+import { TALK_START_LEVEL, TalkDetector } from './talk-detector.ts';
 
 export const BUS_RATE = 48000;
 export const BUS_FRAME = 960; // 20 ms at 48 kHz
@@ -31,6 +32,10 @@ interface Decoder {
 
 export interface InputLegCounters {
   concealed: number;
+  /** Packets not decoded because their RFC 6464 level said the (silent) leg stayed quiet. */
+  decodesSkipped: number;
+  /** Packets (and concealments) decoded. */
+  decoded: number;
   decodeErrors: number;
   unknownPayloadType: number;
   notSending: number;
@@ -48,7 +53,11 @@ export class InputLeg {
   private fifo = new Int16Array(BUS_FRAME * 8);
   private fifoLen = 0;
   private readonly frame = new Int16Array(BUS_FRAME);
-  readonly counters: InputLegCounters = { concealed: 0, decodeErrors: 0, unknownPayloadType: 0, notSending: 0 };
+  readonly counters: InputLegCounters = { concealed: 0, decodesSkipped: 0, decoded: 0, decodeErrors: 0, unknownPayloadType: 0, notSending: 0 };
+  /** The last packet skipped (RFC 6464), decoded first when the leg is decoded again: see skipQuiet(). */
+  private primer: RtpIn | undefined;
+  /** Bus samples the last decoded packet gave: quiet packets are skipped only for one-frame (20 ms) packets. */
+  private lastBusSamples = 0;
   /** RMS of the last frame, 0…1. */
   level = 0;
 
@@ -115,6 +124,7 @@ export class InputLeg {
     while (this.fifoLen < BUS_FRAME) {
       const got = this.jitter.pop(nowMs);
       if (got === 'empty') break;
+      if (this.skipQuiet(got)) return undefined;
       let pcm: Int16Array | null;
       let dec: Decoder | undefined;
       if (got === 'missing') {
@@ -123,6 +133,7 @@ export class InputLeg {
         this.counters.concealed++;
       } else {
         dec = this.decoderFor(got.payloadType);
+        if (dec && this.primer) this.prime(dec);
         pcm = dec ? decode(dec, got.payload) : null;
         if (dec && pcm === null) {
           // Untrusted payload that does not decode: conceal in its place, count it.
@@ -133,7 +144,9 @@ export class InputLeg {
         if (dec) this.lastDecoder = dec;
       }
       if (!dec || !pcm) break;
+      this.counters.decoded++;
       const bus = dec.toBus ? dec.toBus.process(pcm) : pcm;
+      this.lastBusSamples = bus.length;
       if (this.fifoLen === 0 && bus.length === BUS_FRAME) {
         // The usual case (a 20 ms packet, nothing left over): the decoder's own fresh buffer is this tick's frame.
         this.level = rms(bus);
@@ -157,6 +170,44 @@ export class InputLeg {
     return this.frame;
   }
 
+  /**
+   * RFC 6464 §1: "a mixer can ... select the audio streams to mix ... without decoding". A packet whose client-to-
+   * mixer level is under the talk threshold, from a leg that is not talking (its hangover over), is not decoded: it
+   * could not start a talk spurt (TalkDetector needs ≥ TALK_START_LEVEL) and a non-talker is never mixed, so the
+   * listeners hear exactly what they would have. The level still feeds the talker state and stats. A gap in such a
+   * run is not concealed either. Only for one-frame packets (a 40 ms packet's second half would be lost), and not
+   * while decoded samples wait in the FIFO. When the leg is decoded again, the last skipped packet is decoded
+   * first (output discarded) so the codec's state — Opus's overlap and LPC history, G.722's ADPCM predictors —
+   * continues from the packet just before, not from the start of the quiet run: the first loud frame is clean.
+   * A client that marks speech as quiet is not heard (its own choice; RFC 6464 §5 leaves the level to the sender).
+   */
+  private skipQuiet(got: RtpIn | 'missing'): boolean {
+    if (this.talk.isTalking || this.fifoLen > 0 || this.lastBusSamples !== BUS_FRAME) return false;
+    if (got === 'missing') {
+      if (this.primer === undefined) return false; // not in a quiet run: conceal as usual
+      this.talk.update(this.level);
+      return true;
+    }
+    const level = got.audioLevel;
+    if (level === undefined) return false;
+    const rms = rmsOfDbov(level);
+    if (rms >= TALK_START_LEVEL) return false;
+    this.primer = got;
+    this.counters.decodesSkipped++;
+    this.level = rms;
+    this.talk.update(rms);
+    return true;
+  }
+
+  /** Decode the last skipped packet into `dec` and drop the result: the codec state catches up (see skipQuiet). */
+  private prime(dec: Decoder): void {
+    const primer = this.primer!;
+    this.primer = undefined;
+    if (primer.payloadType !== dec.spec.payloadType) return;
+    const pcm = decode(dec, primer.payload);
+    if (pcm && dec.toBus) dec.toBus.process(pcm);
+  }
+
   /** Jitter buffer depth, late packets (for stats). */
   jitterStats(): { bufferMs: number; late: number } {
     const s = this.jitter?.stats();
@@ -170,6 +221,7 @@ export class InputLeg {
 
   private stopInput(): void {
     this.jitter = undefined;
+    this.primer = undefined;
     this.fifoLen = 0;
     this.level = 0;
     this.talk.silence();

@@ -14,7 +14,7 @@
  */
 import type { Logger } from '../../registrar/log.ts';
 import type { CodecSpec } from '../api.ts';
-import type { AudioLegConfig, AudioOut, MeetingAudio, MeetingAudioStats, RtpIn } from '../audio/types.ts';
+import type { AudioLegConfig, AudioOut, LegAudioStats, MeetingAudio, MeetingAudioStats, RtpIn } from '../audio/types.ts';
 import { audioCodecName } from '../../media/codec/create-codec.ts';
 import { ActiveSpeakerDetector } from './active-speaker.ts';
 import { BUS_FRAME, InputLeg } from './input-leg.ts';
@@ -194,7 +194,7 @@ class Mixer implements MeetingAudio {
   }
 
   stats(): MeetingAudioStats {
-    const legs: Record<string, { level: number; concealed: number; late: number; bufferMs: number; talking: boolean }> = {};
+    const legs: Record<string, LegAudioStats> = {};
     for (const [id, leg] of this.legs) {
       const jb = leg.input.jitterStats();
       legs[id] = {
@@ -203,6 +203,8 @@ class Mixer implements MeetingAudio {
         late: jb.late,
         bufferMs: jb.bufferMs,
         talking: leg.input.talking,
+        decoded: leg.input.counters.decoded,
+        decodesSkipped: leg.input.counters.decodesSkipped,
       };
     }
     return { legs, encodesLastTick: this.encodesLastTick };

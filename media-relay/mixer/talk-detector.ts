@@ -11,6 +11,8 @@
 
 /** −42 dBFS: start talking. */
 const START = 0.008;
+/** The lowest RMS level (0…1) that can start a talk spurt: anything quieter is never mixed while the leg is silent. */
+export const TALK_START_LEVEL = START;
 /** −48 dBFS: below this (or 6 dB over the floor) counts as a pause. */
 const STOP = 0.004;
 const HANGOVER_FRAMES = 15; // 300 ms at 20 ms

@@ -149,6 +149,7 @@ export class JitterBuffer {
       ssrc: pkt.ssrc,
       marker: pkt.marker,
       payload: pkt.payload.slice(),
+      audioLevel: pkt.audioLevel,
     };
     const slot: Slot = { seq, ts, pkt: kept, at: nowMs };
     if (i === this.slots.length) this.slots.push(slot);

@@ -59,6 +59,11 @@ export type RtpParseError =
  * so a parse allocates one object, not two (the video hot path parses every forwarded packet).
  */
 export class RtpPacket implements RtpIn {
+  /**
+   * RFC 6464 audio level (−dBov), set by the receiver that knows the negotiated extension id (the relay's audio
+   * router reads it with media/rtp/audio-level.ts before handing the packet on); undefined otherwise.
+   */
+  audioLevel: number | undefined = undefined;
   /** Discriminant of RtpParseResult: a packet is a successful parse. */
   get ok(): true {
     return true;
@@ -118,6 +123,7 @@ export class RtpPacket implements RtpIn {
       ssrc: this.ssrc,
       marker: this.marker,
       payload: Uint8Array.prototype.slice.call(this.payload),
+      audioLevel: this.audioLevel,
     };
   }
 }
@@ -223,14 +229,28 @@ export interface RtpHeaderFields {
   readonly marker?: boolean;
   /** RFC 3550 §7.3: a mixer MAY list the sources it mixed (at most 15). */
   readonly csrcs?: readonly number[];
+  /** RFC 3550 §5.3.1 header extension (e.g. RFC 8285 elements: header-extension.ts); data padded to 32-bit words. */
+  readonly extension?: { readonly profile: number; readonly data: Uint8Array };
 }
 
-/** Build a packet: the §5.1 fixed header (V=2, no padding, no extension), optional CSRCs, then `payload`. */
+/** Build a packet: the §5.1 fixed header (V=2, no padding), optional CSRCs, optional §5.3.1 extension, `payload`. */
 export function buildRtp(h: RtpHeaderFields, payload: Uint8Array): Buffer {
   const cc = Math.min(h.csrcs?.length ?? 0, CC_MASK);
-  const headerLength = RTP_HEADER_LENGTH + cc * CSRC_SIZE;
+  const ext = h.extension;
+  const extWords = ext === undefined ? 0 : Math.ceil(ext.data.length / 4);
+  const extOffset = RTP_HEADER_LENGTH + cc * CSRC_SIZE;
+  const headerLength = extOffset + (ext === undefined ? 0 : EXT_HEADER_SIZE + extWords * 4);
   const buf = Buffer.allocUnsafe(headerLength + payload.length);
-  buf[VPXCC_OFFSET] = (RTP_VERSION << VERSION_SHIFT) | cc;
+  buf[VPXCC_OFFSET] = (RTP_VERSION << VERSION_SHIFT) | (ext === undefined ? 0 : EXTENSION_MASK) | cc;
+  if (ext !== undefined) {
+    // §5.3.1: 16 bits defined by profile, 16 bits length in 32-bit words (excluding this header), then the data.
+    buf[extOffset] = (ext.profile >>> 8) & 0xff;
+    buf[extOffset + 1] = ext.profile & 0xff;
+    buf[extOffset + 2] = extWords >>> 8;
+    buf[extOffset + 3] = extWords & 0xff;
+    buf.fill(0, extOffset + EXT_HEADER_SIZE, headerLength);
+    buf.set(ext.data, extOffset + EXT_HEADER_SIZE);
+  }
   buf[MPT_OFFSET] = (h.marker ? MARKER_MASK : 0) | (h.payloadType & PT_MASK);
   buf[SEQ_OFFSET] = (h.sequenceNumber >>> 8) & 0xff;
   buf[SEQ_OFFSET + 1] = h.sequenceNumber & 0xff;

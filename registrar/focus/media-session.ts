@@ -20,6 +20,7 @@ import {
   type NegotiatedCodec,
   type NegotiatedMedia,
   nextVersion,
+  OFFERED_AUDIO_LEVEL,
   OPUS,
   type Origin,
   parseSdp,
@@ -161,6 +162,7 @@ export function remoteOf(m: AcceptedMedia, direction: Direction): RemoteDescript
     ...(m.telephoneEvent ? { telephoneEvent: toRelayCodec(m.telephoneEvent) } : {}),
     direction,
     ...(m.ptime !== undefined ? { ptimeMs: m.ptime } : {}),
+    ...(m.audioLevelExtId !== undefined ? { audioLevelExtId: m.audioLevelExtId } : {}),
   };
 }
 
@@ -210,7 +212,8 @@ export async function createLateOffer(input: Omit<NegotiationInput, 'offerBody' 
   const offer = createOffer({
     origin,
     address: input.mediaAddress,
-    media: lines.map((l) => ({ type: l.kind, port: l.rtpPort!, codecs: FOCUS_MEDIA_POLICY[l.kind]!.codecs })),
+    // RFC 6464 levels asked for on the audio line: the mixer skips decoding the participant while it is quiet.
+    media: lines.map((l) => ({ type: l.kind, port: l.rtpPort!, codecs: FOCUS_MEDIA_POLICY[l.kind]!.codecs, extmaps: l.kind === 'audio' ? [OFFERED_AUDIO_LEVEL] : [] })),
   });
   return { ok: true, offer, offerText: writeSdp(offer), origin, lines };
 }

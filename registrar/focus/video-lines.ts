@@ -15,6 +15,7 @@ import type { DialogLayer } from '../sip/dialog/dialog-layer.ts';
 import {
   type CodecSpec,
   createOffer,
+  extmapsOf,
   type MediaDescription,
   nextVersion,
   type OfferedMedia,
@@ -101,6 +102,8 @@ export async function syncVideoLines(ctx: VideoLinesContext, meeting: Meeting, p
         payloadTypes: c.payloadTypes,
         direction: m.direction ?? 'sendrecv',
         ...(m.label !== undefined ? { label: m.label } : {}),
+        // The lines that stay keep their RFC 8285 extensions (the audio line's RFC 6464 level).
+        extmaps: extmapsOf(m),
       });
       plan.push(line ?? { index: i, kind: m.type, label: m.label, endpointId: undefined, rtpPort: undefined, codec: undefined, direction: 'inactive' });
     });

@@ -6,7 +6,9 @@ import type { RtpIn } from '../../media-relay/audio/types.ts';
 
 function pkt(i: number, len = 60): RtpIn {
   const payload = new Uint8Array(len).fill(i & 0xff);
-  return { payloadType: 111, sequenceNumber: (65530 + i) & 0xffff, timestamp: (0xfffff000 + i * 960) >>> 0, ssrc: 0xdeadbeef, marker: i % 7 === 0, payload };
+  // Every third packet carries an RFC 6464 level (0…127 and none both ride the ring).
+  const audioLevel = i % 3 === 0 ? undefined : (i * 13) % 128;
+  return { payloadType: 111, sequenceNumber: (65530 + i) & 0xffff, timestamp: (0xfffff000 + i * 960) >>> 0, ssrc: 0xdeadbeef, marker: i % 7 === 0, payload, audioLevel };
 }
 
 test('packet ring: packets come out in order with every field and their payload, across many wraps of the ring', () => {

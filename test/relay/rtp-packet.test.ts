@@ -115,6 +115,6 @@ test('buildRtp round-trips through parseRtp (with CSRCs)', () => {
   assert.deepEqual(r.packet.csrcs, [5, 6]);
   assert.deepEqual([...r.packet.payload], [...payload]);
   assert.deepEqual({ ...r.packet.toRtpIn(), payload: [...r.packet.toRtpIn().payload] }, {
-    payloadType: 0, sequenceNumber: 65535, timestamp: 0xfffffff0, ssrc: 0x01020304, marker: true, payload: [...payload],
+    payloadType: 0, sequenceNumber: 65535, timestamp: 0xfffffff0, ssrc: 0x01020304, marker: true, payload: [...payload], audioLevel: undefined,
   });
 });
