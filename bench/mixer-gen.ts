@@ -30,7 +30,8 @@
  * its own CPU, timing and the latency floor of the method — the field notes' "measure the load generator alone".
  *
  * IPC (parent → child, one reply each):
- *   { cmd: 'prepare', codec, meetings, probeMeetings }  → { ports }   (index = meeting × 10 + participant)
+ *   { cmd: 'prepare', codec, meetings, probeMeetings, audioLevel? }  → { ports }   (index = meeting × 10 + participant;
+ *     audioLevel: every packet carries its RFC 6464 level, one-byte RFC 8285 extension id AUDIO_LEVEL_EXT_ID)
  *   { cmd: 'run', mode, targets?, warmupMs, measureMs } → GenReport   (events { event: 'measure-start' | 'measure-end' })
  *   { cmd: 'release' }                                  → { ok }
  *   { cmd: 'exit' }
@@ -41,7 +42,7 @@ import type { CodecSpec } from '../media-relay/api.ts';
 import { createCodec } from '../media/codec/create-codec.ts';
 import type { AudioCodec } from '../media/codec/types.ts';
 import {
-  BURST_FRAMES, BURST_HZ, FRAME_MS, LATE_MS, LOOP_FRAMES, OPUS_SPEC, PER_MEETING, encodeLoops, roleOf, specFor, type Role,
+  AUDIO_LEVEL_EXT_ID, BURST_FRAMES, BURST_HZ, FRAME_MS, LATE_MS, LOOP_FRAMES, OPUS_SPEC, PER_MEETING, encodeLoops, loopLevels, roleOf, specFor, type Role,
 } from './lib/mixer-streams.ts';
 
 const BURST_ON = 1000; // amplitude (int16 scale) of the 2 kHz bin that counts as "burst heard"
@@ -88,6 +89,8 @@ interface Participant {
   readonly seq0: number;
   readonly ts0: number;
   readonly loop: readonly Buffer[];
+  /** RFC 6464 −dBov per loop frame, when the run sends levels. */
+  readonly levels: readonly number[] | undefined;
   // receive side
   n: number;
   arrivals: Float64Array;
@@ -129,11 +132,12 @@ function binAmplitude(x: Int16Array, rate: number, hz: number): number {
   return (2 * Math.sqrt(Math.max(0, power))) / x.length;
 }
 
-async function prepare(codec: 'opus' | 'pcmu', meetings: number, probeMeetings: number): Promise<number[]> {
+async function prepare(codec: 'opus' | 'pcmu', meetings: number, probeMeetings: number, audioLevel: boolean): Promise<number[]> {
   await release();
   codecSpec = specFor(codec);
   frameTs = codec === 'opus' ? 960 : 160;
   const loops = encodeLoops(codecSpec);
+  const levels = audioLevel ? loopLevels(codecSpec) : undefined;
   const total = meetings * PER_MEETING;
   const capacity = 64; // frames stored per listener beyond the window (catch-up bursts)
   for (let p = 0; p < total; p++) {
@@ -158,6 +162,7 @@ async function prepare(codec: 'opus' | 'pcmu', meetings: number, probeMeetings: 
       seq0: (p * 977) & 0xffff,
       ts0: (p * 7919 * 960) >>> 0,
       loop: loops[role],
+      levels: levels?.[role],
       n: 0,
       arrivals: new Float64Array(capacity),
       stamps: new Float64Array(capacity),
@@ -289,13 +294,19 @@ async function run(mode: 'relay' | 'alone', targets: readonly number[] | undefin
         const f = k % LOOP_FRAMES;
         for (const p of buckets[s % FRAME_MS]!) {
           const payload = p.loop[f]!;
-          const pkt = Buffer.allocUnsafe(12 + payload.length);
-          pkt[0] = 0x80;
+          const ext = p.levels === undefined ? 0 : 8;
+          const pkt = Buffer.allocUnsafe(12 + ext + payload.length);
+          pkt[0] = ext ? 0x90 : 0x80; // V=2, X when the level rides along
           pkt[1] = pt;
           pkt.writeUInt16BE((p.seq0 + k) & 0xffff, 2);
           pkt.writeUInt32BE((p.ts0 + k * frameTs) >>> 0, 4);
           pkt.writeUInt32BE(p.ssrc, 8);
-          payload.copy(pkt, 12);
+          if (ext) {
+            // RFC 8285 §4.2 one-byte block of one word: 0xBEDE, length 1; element ID|L=0, V=0|level (RFC 6464 §3), padding.
+            pkt.writeUInt32BE(0xbede0001, 12);
+            pkt.writeUInt32BE((((AUDIO_LEVEL_EXT_ID << 4) << 24) | (p.levels![f]! << 16)) >>> 0, 16);
+          }
+          payload.copy(pkt, 12 + ext);
           p.socket.send(pkt);
           sent++;
           if (p.role === 'talkerB' && BURST_FRAMES.has(f) && due >= windowStart && due <= windowEnd) {
@@ -405,13 +416,13 @@ async function release(): Promise<void> {
 }
 
 type Command =
-  | { cmd: 'prepare'; codec: 'opus' | 'pcmu'; meetings: number; probeMeetings: number }
+  | { cmd: 'prepare'; codec: 'opus' | 'pcmu'; meetings: number; probeMeetings: number; audioLevel?: boolean }
   | { cmd: 'run'; mode: 'relay' | 'alone'; targets?: number[]; warmupMs: number; measureMs: number }
   | { cmd: 'release' }
   | { cmd: 'exit' };
 
 process.on('message', async (m: Command) => {
-  if (m.cmd === 'prepare') process.send!({ ports: await prepare(m.codec, m.meetings, m.probeMeetings) });
+  if (m.cmd === 'prepare') process.send!({ ports: await prepare(m.codec, m.meetings, m.probeMeetings, m.audioLevel === true) });
   else if (m.cmd === 'run') process.send!(await run(m.mode, m.targets, m.warmupMs, m.measureMs));
   else if (m.cmd === 'release') {
     await release();

@@ -33,7 +33,7 @@ import { CLK_TCK, machineBusyTicks, udpRcvbufErrors } from './lib/procs.ts';
 import { IpcChild } from './lib/ipc-child.ts';
 import { costCodecs, type CodecCost } from './lib/codec-cost.ts';
 import { processTicks, runqWaitMs, threadTicks, waitForQuiet } from './lib/self-usage.ts';
-import { LATE_MS, PER_MEETING, TALKERS_PER_MEETING, specFor } from './lib/mixer-streams.ts';
+import { AUDIO_LEVEL_EXT_ID, LATE_MS, PER_MEETING, TALKERS_PER_MEETING, specFor } from './lib/mixer-streams.ts';
 import type { GenReport } from './mixer-gen.ts';
 
 const arg = (name: string, def: string): string => {
@@ -53,6 +53,12 @@ const MAX_TOTAL_MS = Number(arg('max-total', '470')) * 1000;
 const QUIET_PCT = Number(arg('quiet-pct', '40'));
 const QUIET_WAIT_MS = Number(arg('quiet-wait', '15')) * 1000;
 const MAX_BAD = 0.001; // 0.1 %
+/**
+ * on: every participant sends its RFC 6464 audio level (what WebRTC clients and the bundled softclient send) and
+ * the relay is told the extension id, as the focus does when the offer has the a=extmap: quiet legs are not decoded.
+ * off: no levels (Linphone's and baresip's default): every leg is decoded every tick.
+ */
+const AUDIO_LEVEL = arg('audio-level', 'off') === 'on';
 
 interface Snapshot {
   t: number;
@@ -91,6 +97,8 @@ interface StepResult {
   rssPerParticipantKB: number;
   encodesPerMeetingTick: number;
   concealedInWindow: number;
+  /** Input packets not decoded (RFC 6464 level quiet) over all input packets, in the window. */
+  skippedPct: number;
   idealPct: number;
   efficiencyProcess: number;
   efficiencyWorker: number;
@@ -118,6 +126,7 @@ const startedAt = performance.now();
 async function main(): Promise<void> {
   const date = new Date().toISOString();
   console.log(`# mixer capacity + latency — ${date}, node ${process.version}, ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`# RFC 6464 audio levels: ${AUDIO_LEVEL ? 'on — every packet carries its level, quiet legs are not decoded' : 'off — every leg decoded every tick'} (--audio-level on|off)`);
   console.log(`# steps: warm-up ${WARMUP_MS / 1000} s, measured ${MEASURE_MS / 1000} s (generator alone ${ALONE_MS / 1000} s first); late = > ${LATE_MS} ms after the listener's schedule; pass < ${MAX_BAD * 100} % late or missing`);
   const costs = costCodecs();
   for (const c of Object.values(costs)) {
@@ -203,16 +212,29 @@ async function runGen(gen: IpcChild, relay: MediaRelay | undefined, msg: object)
   return { rep, a: a!, b: b! };
 }
 
-async function concealedTotal(relay: MediaRelay, meetings: number): Promise<{ concealed: number; encodes: number }> {
+interface AudioTotals {
+  concealed: number;
+  encodes: number;
+  decoded: number;
+  skipped: number;
+}
+
+async function concealedTotal(relay: MediaRelay, meetings: number): Promise<AudioTotals> {
   let concealed = 0;
   let encodes = 0;
+  let decoded = 0;
+  let skipped = 0;
   for (let m = 0; m < meetings; m++) {
     const s = await relay.audioStats(`m${m}`);
     if (!s) continue;
     encodes += s.encodesLastTick;
-    for (const l of Object.values(s.legs)) concealed += l.concealed;
+    for (const l of Object.values(s.legs)) {
+      concealed += l.concealed;
+      decoded += l.decoded;
+      skipped += l.decodesSkipped;
+    }
   }
-  return { concealed, encodes: encodes / meetings };
+  return { concealed, encodes: encodes / meetings, decoded, skipped };
 }
 
 async function step(
@@ -220,7 +242,7 @@ async function step(
 ): Promise<StepResult> {
   const participants = meetings * PER_MEETING;
   const quiet = await waitForQuiet([process.pid, gen.pid], QUIET_PCT, QUIET_WAIT_MS);
-  const { ports } = await gen.ask<{ ports: number[] }>({ cmd: 'prepare', codec, meetings, probeMeetings: Math.min(meetings, PROBE_MEETINGS) });
+  const { ports } = await gen.ask<{ ports: number[] }>({ cmd: 'prepare', codec, meetings, probeMeetings: Math.min(meetings, PROBE_MEETINGS), audioLevel: AUDIO_LEVEL });
 
   // 1. The generator alone, same load.
   const al = await runGen(gen, undefined, { cmd: 'run', mode: 'alone', warmupMs: 1000, measureMs: ALONE_MS });
@@ -232,10 +254,13 @@ async function step(
   const targets: number[] = [];
   for (let p = 0; p < participants; p++) {
     const e = await relay.allocateEndpoint({ meetingId: `m${Math.floor(p / PER_MEETING)}`, participantId: `p${p % PER_MEETING}`, kind: 'audio', rtcpMux: true });
-    await relay.setRemote(e.endpointId, { address: '127.0.0.1', rtpPort: ports[p]!, rtcpPort: ports[p]!, rtcpMux: true, codecs: [spec], direction: 'sendrecv' });
+    await relay.setRemote(e.endpointId, {
+      address: '127.0.0.1', rtpPort: ports[p]!, rtcpPort: ports[p]!, rtcpMux: true, codecs: [spec], direction: 'sendrecv',
+      ...(AUDIO_LEVEL ? { audioLevelExtId: AUDIO_LEVEL_EXT_ID } : {}),
+    });
     targets.push(e.rtpPort);
   }
-  let c0: Promise<{ concealed: number; encodes: number }> | undefined;
+  let c0: Promise<AudioTotals> | undefined;
   let a: Snapshot | undefined;
   let b: Snapshot | undefined;
   // How late the relay's main thread (sockets, RTP in/out) ran its callbacks during the window.
@@ -272,8 +297,12 @@ async function step(
   const badPct = ((rep.late + rep.missing) / expected) * 100;
   const aloneBadPct = ((alone.late + alone.missing) / (alone.expectedPerListener * participants)) * 100;
   const encodes = conc0.encodes || TALKERS_PER_MEETING + 1; // sampled at the window's start (the talkers talk)
-  // Work the mixer cannot avoid, per second: every leg decoded each tick; talkers' own N−1 mixes + one shared mix encoded.
-  const idealUsPerS = 50 * meetings * (cost.decodeTalkerUs * TALKERS_PER_MEETING + cost.decodeQuietUs * (PER_MEETING - TALKERS_PER_MEETING) + cost.encodeUs * encodes);
+  // Work the mixer cannot avoid, per second: every leg decoded each tick (with RFC 6464 levels: the talkers only — a
+  // quiet leg's level says it is not mixed); talkers' own N−1 mixes + one shared mix encoded.
+  const quietDecoded = AUDIO_LEVEL ? 0 : PER_MEETING - TALKERS_PER_MEETING;
+  const idealUsPerS = 50 * meetings * (cost.decodeTalkerUs * TALKERS_PER_MEETING + cost.decodeQuietUs * quietDecoded + cost.encodeUs * encodes);
+  const decodedInWindow = c1.decoded - conc0.decoded;
+  const skippedInWindow = c1.skipped - conc0.skipped;
   const idealPct = idealUsPerS / 1e4;
   const relayPct = pctOf(relayTicks);
   const lat = [...rep.latency.shared, ...rep.latency.own];
@@ -310,6 +339,7 @@ async function step(
     rssPerParticipantKB: (b!.rss - rssBase) / 1024 / participants,
     encodesPerMeetingTick: encodes,
     concealedInWindow: c1.concealed - conc0.concealed,
+    skippedPct: (skippedInWindow / Math.max(1, decodedInWindow + skippedInWindow)) * 100,
     idealPct,
     efficiencyProcess: idealPct / relayPct,
     efficiencyWorker: idealPct / pctOf(worker),
@@ -332,7 +362,8 @@ function print(r: StepResult): void {
       `waiting for a CPU ${f1(r.cpu.runqPct)}) = ${f3(r.perParticipantPct)} % per participant; generator ${f1(r.cpu.gen)}; rest of the machine ${f1(r.cpu.machineOther)}\n` +
       `  relay main thread event-loop delay p99 ${f1(r.mainLoopDelayMs.p99)} ms, max ${f1(r.mainLoopDelayMs.max)} ms\n` +
       `  memory: RSS ${f1(r.rssMB)} MB, ${f1(r.rssPerParticipantKB)} KB per participant over the idle relay\n` +
-      `  codec work (${f2(r.encodesPerMeetingTick)} encodes/meeting/tick + ${PER_MEETING} decodes) ${f1(r.idealPct)} % → efficiency ${f1(r.efficiencyProcess * 100)} % of the relay's CPU, ${f1(r.efficiencyWorker * 100)} % of the worker's\n` +
+      `  input packets not decoded (RFC 6464 level quiet): ${f1(r.skippedPct)} %\n` +
+      `  codec work (${f2(r.encodesPerMeetingTick)} encodes/meeting/tick + ${AUDIO_LEVEL ? TALKERS_PER_MEETING : PER_MEETING} decodes) ${f1(r.idealPct)} % → efficiency ${f1(r.efficiencyProcess * 100)} % of the relay's CPU, ${f1(r.efficiencyWorker * 100)} % of the worker's\n` +
       `  added latency (burst sent → first output packet carrying it): p50 ${f1(r.latency.p50)} ms, p99 ${f1(r.latency.p99)} ms, max ${f1(r.latency.max)} (n=${r.latency.n}; ` +
       `shared mix ${f1(r.latency.sharedP50)}/${f1(r.latency.sharedP99)}, talker's own mix ${f1(r.latency.ownP50)}/${f1(r.latency.ownP99)}; bursts missed ${x.latency.missed})`,
   );
@@ -351,7 +382,7 @@ function slope(points: Array<[number, number]>): number {
 function report(date: string, costs: Record<string, CodecCost>, results: StepResult[]): void {
   const lines: string[] = [];
   const workers = AUDIO_WORKERS ?? defaultAudioWorkers();
-  lines.push(`Run ${date}, node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${workers} audio worker thread(s)${AUDIO_WORKERS === undefined ? ' (the default)' : ''}`);
+  lines.push(`Run ${date}, node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${workers} audio worker thread(s)${AUDIO_WORKERS === undefined ? ' (the default)' : ''}, RFC 6464 levels ${AUDIO_LEVEL ? 'ON (quiet legs not decoded)' : 'off (every leg decoded)'}`);
   for (const c of Object.values(costs)) lines.push(`codec cost (${c.codec}): decode talker ${f1(c.decodeTalkerUs)} µs, quiet ${f1(c.decodeQuietUs)} µs, encode ${f1(c.encodeUs)} µs per 20 ms (${c.note})`);
   lines.push('');
   lines.push('| codec | participants | gen alone CPU % | gen alone late+missing % | late+missing % | pkts/s per listener min | relay CPU % (main / worker) | % per participant | gen CPU % | other load % | RSS KB/participant | codec work % | efficiency | latency p50 / p99 ms | verdict |');

@@ -8,6 +8,10 @@
  */
 import type { CodecSpec } from '../../media-relay/api.ts';
 import { createCodec } from '../../media/codec/create-codec.ts';
+import { pcmAudioLevel } from '../../media/rtp/audio-level.ts';
+
+/** The RFC 8285 id the generator sends RFC 6464 levels under when the run uses them (--audio-level on). */
+export const AUDIO_LEVEL_EXT_ID = 1;
 
 export const PER_MEETING = 10;
 /** Linphone's Opus offer (field notes): opus/48000/2 with useinbandfec=1. */
@@ -74,6 +78,20 @@ export function encodeLoops(spec: CodecSpec): Record<Role, Buffer[]> {
     loops[role] = frames;
   }
   return loops;
+}
+
+/**
+ * Each role's RFC 6464 level (−dBov) per loop frame, measured on the PCM it encodes — what a client that sends the
+ * extension (WebRTC, the bundled softclient) puts in each packet: talkers ≈ 19–24, the quiet legs ≈ 60.
+ */
+export function loopLevels(spec: CodecSpec): Record<Role, number[]> {
+  const rate = createCodec(spec)!.sampleRate;
+  const out = {} as Record<Role, number[]>;
+  for (const role of ROLES) {
+    const rnd = prng(12345);
+    out[role] = Array.from({ length: LOOP_FRAMES }, (_, f) => pcmAudioLevel(pcmFor(role, rate, f, rnd)));
+  }
+  return out;
 }
 
 /** The shared mix a non-talker hears (talker A + talker B) at 48 kHz, loop frame `f`. */

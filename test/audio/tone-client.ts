@@ -7,6 +7,7 @@ import type { AudioLegConfig, AudioOut, MeetingAudio, RtpIn } from '../../media-
 import type { AudioCodec } from '../../media/codec/types.ts';
 import { createCodec } from '../../media/codec/create-codec.ts';
 import { concat, sine } from './spectrum.ts';
+import { pcmAudioLevel } from '../../media/rtp/audio-level.ts';
 
 export const PCMU: CodecSpec = { payloadType: 0, name: 'pcmu', clockRate: 8000 };
 export const PCMA: CodecSpec = { payloadType: 8, name: 'pcma', clockRate: 8000 };
@@ -25,6 +26,8 @@ export class ToneClient {
   /** Decoded audio received, at the codec's sample rate. */
   readonly heard: Int16Array[] = [];
   readonly received: AudioOut[] = [];
+  /** Put each packet's RFC 6464 level (of the PCM it encodes) on it, as a client that negotiated the extension does. */
+  sendsLevel = false;
 
   constructor(
     readonly id: string,
@@ -58,6 +61,7 @@ export class ToneClient {
       ssrc: this.ssrc,
       marker: false,
       payload: this.enc.encode(pcm),
+      audioLevel: this.sendsLevel ? pcmAudioLevel(pcm) : undefined,
     };
     this.seq = (this.seq + 1) & 0xffff;
     this.ts += this.enc.rtpFrameSamples;
