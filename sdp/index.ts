@@ -46,4 +46,17 @@ export {
 } from './negotiate.ts';
 export { createOffer, type OfferedMedia, type OfferInit, processAnswer } from './offer.ts';
 export { disabledMedia } from './describe.ts';
-export { answerAudioLevel, answeredAudioLevel, AUDIO_LEVEL_URI, type Extmap, extmapsOf, OFFERED_AUDIO_LEVEL, offeredAudioLevel } from './extmap.ts';
+export {
+  answerAudioLevel,
+  answerAudioLevelFor,
+  type AnsweredLevel,
+  answeredAudioLevel,
+  answeredToReceiveAudioLevel,
+  AUDIO_LEVEL_URI,
+  type Extmap,
+  extmapsOf,
+  OFFERED_AUDIO_LEVEL,
+  offeredAudioLevel,
+  offeredToReceiveAudioLevel,
+  SENDING_AUDIO_LEVEL,
+} from './extmap.ts';

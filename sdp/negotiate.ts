@@ -17,7 +17,7 @@ import {
   sameCodec,
 } from './codecs.ts';
 import { answerDirection } from './direction.ts';
-import { answerAudioLevel, offeredAudioLevel } from './extmap.ts';
+import { answerAudioLevelFor } from './extmap.ts';
 import { disabledMedia, type LocalFormat, localMedia, localSession } from './describe.ts';
 import type {
   Bandwidth,
@@ -67,6 +67,12 @@ export interface AnswerPolicy {
   readonly rtcpMux?: boolean;
   /** Answer with every common codec rather than only the one that will be used (default false). */
   readonly answerAllCommonCodecs?: boolean;
+  /**
+   * Send RFC 6464 audio levels when the offer's audio line reads them (RFC 8285 §7; the rule is in sdp/extmap.ts):
+   * the answer's extmap then says so and AcceptedMedia.sendAudioLevelExtId is set. Default false (the focus only
+   * reads levels).
+   */
+  readonly sendAudioLevel?: boolean;
 }
 
 export type AnswerResult =
@@ -200,8 +206,9 @@ function answerStream(offer: SessionDescription, offered: MediaDescription, inde
     fmtp: c.localFmtp,
     rtcpFb: c.rtcpFb,
   }));
-  // RFC 8285 §7 / RFC 6464: levels from an audio participant that offers them (the mixer skips quiet legs by them).
-  const audioLevel = offeredAudioLevel(offered);
+  // RFC 8285 §7 / RFC 6464: levels from an audio participant that offers them (the mixer skips quiet legs by them),
+  // and ours to an offerer that reads them when the policy sends them (sdp/extmap.ts has the direction table).
+  const level = answerAudioLevelFor(offered, policy.sendAudioLevel === true);
   const accepted: AcceptedMedia = {
     accepted: true,
     index,
@@ -216,7 +223,8 @@ function answerStream(offer: SessionDescription, offered: MediaDescription, inde
     rtcpMux,
     ptime: offered.ptime,
     remoteBandwidth: offered.bandwidth,
-    ...(audioLevel ? { audioLevelExtId: audioLevel.id } : {}),
+    ...(level.receiveId !== undefined ? { audioLevelExtId: level.receiveId } : {}),
+    ...(level.sendId !== undefined ? { sendAudioLevelExtId: level.sendId } : {}),
   };
   return {
     media: localMedia({
@@ -232,7 +240,7 @@ function answerStream(offer: SessionDescription, offered: MediaDescription, inde
       bandwidth: mediaPolicy.bandwidth ?? [],
       // RFC 5888 §9.1: the answer keeps each offered a=mid.
       mid: offered.mid,
-      extmaps: audioLevel ? [answerAudioLevel(audioLevel)] : [],
+      extmaps: level.extmap ? [level.extmap] : [],
     }),
     result: accepted,
   };

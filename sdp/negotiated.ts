@@ -49,6 +49,12 @@ export interface AcceptedMedia {
   readonly remoteBandwidth: readonly Bandwidth[];
   /** Audio: the RFC 8285 id under which the remote sends its RFC 6464 audio level (sdp/extmap.ts), if agreed. */
   readonly audioLevelExtId?: number;
+  /**
+   * Audio: the RFC 8285 id under which WE may send RFC 6464 levels (the remote reads them), if agreed: we offered
+   * the URI sending and the answer reads it under that id, or we answered an offer that reads it with a policy that
+   * sends (sdp/extmap.ts).
+   */
+  readonly sendAudioLevelExtId?: number;
 }
 
 export interface RejectedMedia {

@@ -19,7 +19,7 @@ import { answerDirectionAllowed, offererDirection } from './direction.ts';
 import { disabledMedia, type LocalFormat, localMedia, localSession } from './describe.ts';
 import type { Bandwidth, Direction, MediaDescription, Origin, PayloadFormat, Rtpmap, SessionDescription } from './model.ts';
 import { effectiveDirection, rtcpFeedbackFor, sameFeedback } from './model.ts';
-import { answeredAudioLevel, type Extmap } from './extmap.ts';
+import { answeredAudioLevel, answeredToReceiveAudioLevel, type Extmap } from './extmap.ts';
 import { type NegotiatedCodec, type NegotiatedMedia, remoteTransport } from './negotiated.ts';
 
 export interface OfferedMedia {
@@ -208,7 +208,9 @@ function processStream(offer: SessionDescription, answer: SessionDescription, i:
   if (transport === undefined) return { ok: false, error: `${at}: no connection address in the answer` };
   const ordered = [primary, ...usable.filter((u) => u !== primary)];
   const codecs = ordered.map((u) => codecOf(u, offered, answered));
+  // RFC 8285 §7 / RFC 6464: the id the answerer sends its levels under, and the one it reads ours under.
   const levelId = answeredAudioLevel(offered, answered);
+  const sendLevelId = answeredToReceiveAudioLevel(offered, answered);
   return {
     ok: true,
     value: {
@@ -226,6 +228,7 @@ function processStream(offer: SessionDescription, answer: SessionDescription, i:
       ptime: answered.ptime,
       remoteBandwidth: answered.bandwidth,
       ...(levelId !== undefined ? { audioLevelExtId: levelId } : {}),
+      ...(sendLevelId !== undefined ? { sendAudioLevelExtId: sendLevelId } : {}),
     },
   };
 }
