@@ -27,6 +27,8 @@ import { writeBye } from '../../media/rtcp/bye.ts';
 import { parseRtcp } from '../../media/rtcp/packet.ts';
 import { RtcpSession } from '../../media/rtcp/session.ts';
 import { OutboundStream, randomSsrc } from '../../media/rtp/outbound.ts';
+import { audioLevelExtension, pcmAudioLevel } from '../../media/rtp/audio-level.ts';
+import { TWO_BYTE_PROFILE } from '../../media/rtp/header-extension.ts';
 import { buildRtp, parseRtp } from '../../media/rtp/packet.ts';
 import type { AudioSource } from './audio-source.ts';
 import type { UdpPair } from './udp-pair.ts';
@@ -72,6 +74,23 @@ export interface AudioStats {
   readonly concealed: number;
   /** Frames of the recording written so far. */
   readonly framesPlayed: number;
+}
+
+/**
+ * RFC 6464 §3 V bit: "whether the encoder believes the audio packet contains voice activity"; without a vad
+ * attribute it is in use (§4: vad=on is the default). Ours is a plain energy gate: −42 dBov or louder, the level at
+ * which the relay's talker detection starts a talk spurt.
+ */
+const VOICE_LEVEL = 42;
+
+/**
+ * The RFC 8285 block carrying one RFC 6464 level: the §4.2 one-byte form for ids 1–14; an id negotiated above 14
+ * can only be written in the §4.3 two-byte form (ID octet, length octet = 1, the V|level octet, padding).
+ */
+function levelExtension(id: number, level: number): { profile: number; data: Uint8Array } {
+  const voice = level <= VOICE_LEVEL;
+  if (id <= 14) return audioLevelExtension(id, level, voice);
+  return { profile: TWO_BYTE_PROFILE, data: Uint8Array.of(id, 1, (voice ? 0x80 : 0) | (level & 0x7f), 0) };
 }
 
 interface Decoder {
@@ -187,10 +206,13 @@ export class AudioStream {
     const enc = this.encoder!;
     const media = this.media!;
     const pcm = this.o.source.next(enc.frameSamples, enc.sampleRate);
+    // RFC 6464 §3: the level of the audio in this packet, measured on what is encoded, when the exchange agreed it.
+    const levelId = media.sendAudioLevelExtId;
+    const extension = levelId === undefined ? undefined : levelExtension(levelId, pcmAudioLevel(pcm));
     const payload = enc.encode(pcm);
     const { seq, timestamp } = this.outbound.takeFrame(enc.rtpFrameSamples);
     // RFC 3551 §4.1: "the marker bit ... set to one in the first packet of a talkspurt".
-    const pkt = buildRtp({ payloadType: media.codec.pt, sequenceNumber: seq, timestamp, ssrc: this.ssrc, marker: this.firstPacket }, payload);
+    const pkt = buildRtp({ payloadType: media.codec.pt, sequenceNumber: seq, timestamp, ssrc: this.ssrc, marker: this.firstPacket, ...(extension ? { extension } : {}) }, payload);
     this.firstPacket = false;
     this.o.pair.rtp.send(pkt, media.remoteRtp.port, media.remoteRtp.address);
     this.outbound.sent(payload.length, timestamp, now);

@@ -24,6 +24,7 @@ import {
   parseSdp,
   processAnswer,
   type Rtpmap,
+  SENDING_AUDIO_LEVEL,
   type SessionDescription,
   writeSdp,
 } from '../../sdp/index.ts';
@@ -99,7 +100,9 @@ export class MediaSession {
       const line = this.slots[i];
       const before = this.local?.media[i];
       if (line) {
-        media.push({ type: line.kind, port: line.port, codecs: line.codecs, direction: line.direction, ptime: 20 });
+        // RFC 6464 / RFC 8285 §7: the audio line offers to send its levels (the focus's mixer skips quiet legs by them).
+        const extmaps = line.kind === 'audio' ? [SENDING_AUDIO_LEVEL] : [];
+        media.push({ type: line.kind, port: line.port, codecs: line.codecs, direction: line.direction, ptime: 20, extmaps });
       } else {
         const prev = before ? previousCodecs(before) : { codecs: [], payloadTypes: [] };
         const fallback = this.firstOfKind(before?.type.toLowerCase() ?? '')?.codecs ?? this.slots.find((l) => l)!.codecs;
@@ -175,6 +178,8 @@ export class MediaSession {
         ...(video ? { video: { codecs: video.codecs, direction: video.direction } } : {}),
       },
       rtcpMux: false,
+      // The focus's offers read levels (a=extmap:N/recvonly): our answer sends them (RFC 8285 §7, sdp/extmap.ts).
+      sendAudioLevel: true,
     });
     const media: NegotiatedMedia[] = r.ok ? [...r.media] : [];
     let answer = r.ok ? r.answer : undefined;
@@ -188,6 +193,7 @@ export class MediaSession {
         ports: offer.media.map((_, j) => (j === i ? line.port : undefined)),
         media: { [line.kind]: { codecs: line.codecs, direction: line.direction } },
         rtcpMux: false,
+        sendAudioLevel: true,
       });
       if (!one.ok) {
         if (media[i]) media[i] = { accepted: false, index: i, type: m.type, reason: one.reason };
