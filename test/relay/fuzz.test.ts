@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseRtp } from '../../media/rtp/packet.ts';
 import { parseRtcp } from '../../media/rtcp/packet.ts';
+import { readAudioLevel } from '../../media/rtp/audio-level.ts';
 import { vp8IsKeyframeStart } from '../../media/video/vp8.ts';
 import { h264IsKeyframeStart } from '../../media/video/h264.ts';
 import { createMediaRelay } from '../../media-relay/relay.ts';
@@ -43,8 +44,10 @@ function hostile(r: () => number, base?: Buffer): Buffer {
 test('parsers return results for 20,000 random and mutated inputs, never throw', () => {
   const r = rng(0x5eed);
   const rtpBase = Buffer.from('b2e0ffffffffffff000000011111111122222222bede000110aa000001020000 03'.replace(/ /g, ''), 'hex');
+  // The same packet with its extension in the RFC 8285 §4.3 two-byte form (id 1, length 1, level 127).
+  const rtpBase2 = Buffer.from('b2e0ffffffffffff00000001111111112222222210000001 01017f00 01020000 03'.replace(/ /g, ''), 'hex');
   for (let i = 0; i < 20_000; i++) {
-    const rtpIn = hostile(r, rtpBase);
+    const rtpIn = hostile(r, i % 2 ? rtpBase2 : rtpBase);
     const pr = parseRtp(rtpIn);
     if (pr.ok) {
       assert.ok(pr.packet.payloadOffset + pr.packet.payloadLength + pr.packet.paddingLength <= rtpIn.length);
@@ -52,6 +55,11 @@ test('parsers return results for 20,000 random and mutated inputs, never throw',
       h264IsKeyframeStart(rtpIn, pr.packet.payloadOffset, pr.packet.payloadLength);
       void pr.packet.csrcs;
       void pr.packet.extensionData;
+      // RFC 8285 elements / RFC 6464 level (the base packet carries one under id 1): a result or undefined.
+      for (const id of [1, 2, 14, 200]) {
+        const level = readAudioLevel(pr.packet.extensionProfile, pr.packet.extensionData, id);
+        assert.ok(level === undefined || (Number.isInteger(level) && level >= 0 && level <= 127));
+      }
     }
     const rtcpIn = hostile(r, SR_SDES);
     const c = parseRtcp(rtcpIn);
