@@ -180,6 +180,7 @@ export class InputLeg {
    * first (output discarded) so the codec's state — Opus's overlap and LPC history, G.722's ADPCM predictors —
    * continues from the packet just before, not from the start of the quiet run: the first loud frame is clean.
    * A client that marks speech as quiet is not heard (its own choice; RFC 6464 §5 leaves the level to the sender).
+   * The V bit (§3, vad=on) is not used: the level alone decides, against the same threshold the mixer applies.
    */
   private skipQuiet(got: RtpIn | 'missing'): boolean {
     if (this.talk.isTalking || this.fifoLen > 0 || this.lastBusSamples !== BUS_FRAME) return false;
