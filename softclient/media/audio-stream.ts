@@ -27,11 +27,11 @@ import { writeBye } from '../../media/rtcp/bye.ts';
 import { parseRtcp } from '../../media/rtcp/packet.ts';
 import { RtcpSession } from '../../media/rtcp/session.ts';
 import { OutboundStream, randomSsrc } from '../../media/rtp/outbound.ts';
-import { audioLevelExtension, pcmAudioLevel } from '../../media/rtp/audio-level.ts';
-import { TWO_BYTE_PROFILE } from '../../media/rtp/header-extension.ts';
+import { pcmAudioLevel } from '../../media/rtp/audio-level.ts';
 import { buildRtp, parseRtp } from '../../media/rtp/packet.ts';
 import type { AudioSource } from './audio-source.ts';
 import type { UdpPair } from './udp-pair.ts';
+import { levelExtension } from './level-extension.ts';
 import { rtcpForLine } from './rtcp-link.ts';
 
 /** The recording's rate: every codec's audio is brought to 48 kHz (Opus's own rate). */
@@ -74,23 +74,6 @@ export interface AudioStats {
   readonly concealed: number;
   /** Frames of the recording written so far. */
   readonly framesPlayed: number;
-}
-
-/**
- * RFC 6464 §3 V bit: "whether the encoder believes the audio packet contains voice activity"; without a vad
- * attribute it is in use (§4: vad=on is the default). Ours is a plain energy gate: −42 dBov or louder, the level at
- * which the relay's talker detection starts a talk spurt.
- */
-const VOICE_LEVEL = 42;
-
-/**
- * The RFC 8285 block carrying one RFC 6464 level: the §4.2 one-byte form for ids 1–14; an id negotiated above 14
- * can only be written in the §4.3 two-byte form (ID octet, length octet = 1, the V|level octet, padding).
- */
-function levelExtension(id: number, level: number): { profile: number; data: Uint8Array } {
-  const voice = level <= VOICE_LEVEL;
-  if (id <= 14) return audioLevelExtension(id, level, voice);
-  return { profile: TWO_BYTE_PROFILE, data: Uint8Array.of(id, 1, (voice ? 0x80 : 0) | (level & 0x7f), 0) };
 }
 
 interface Decoder {

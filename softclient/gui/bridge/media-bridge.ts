@@ -13,6 +13,9 @@
  * slot changes hands; we ask the focus with PLI); the page's PLI for a slot goes to that publisher's line; the
  * focus's PLI on our camera line goes to the page's encoder.
  *
+ * Audio levels: the page's RFC 6464 level of each mic packet (webrtc-peer.ts) is carried over to the focus, which
+ * then need not decode us while we are quiet (media-relay's input leg).
+ *
  * Teardown: close() → page connection, every leg (RTCP BYE). Idempotent.
  */
 import { EventEmitter } from 'node:events';
@@ -123,7 +126,8 @@ export class MediaBridge extends EventEmitter<MediaBridgeEvents> {
 
   private newPeer(): WebRtcPeer {
     const peer = new WebRtcPeer(this.o.slots, this.o.logger);
-    peer.on('mic', (p) => this.audio.forward({ ...p.header, payload: p.payload }));
+    // The page's RFC 6464 level of each mic packet goes on to the focus with it (sip-leg.ts forward()).
+    peer.on('mic', (p, level) => this.audio.forward({ ...p.header, payload: p.payload }, level));
     peer.on('camera', (p) => this.video.forward({ ...p.header, payload: p.payload }));
     peer.on('slotKeyframe', (slot) => {
       const label = this.slotMap.labelAt(slot);

@@ -13,6 +13,10 @@
  * after the page reconnects), and for video a new source starts only at a keyframe (`keyframeNeeded` asks the
  * page for one). RTCP: the shared RtcpSession (media/rtcp/; SR while we send, RR otherwise, §6.3 schedule); RTCP
  * feedback from the focus (PLI, FIR: RFC 4585 §6.3.1, RFC 5104 §4.3.1) → `keyframeRequested`.
+ *
+ * Audio levels: when the focus agreed to read RFC 6464 client-to-mixer levels (`sendAudioLevelExtId`, RFC 8285
+ * §7) and the page gave one with the packet, it goes out in the header extension under the focus's id (the
+ * browser's own level, measured on the audio it encoded: RFC 6464 §5 leaves the level to the sender).
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../../registrar/log.ts';
@@ -27,6 +31,7 @@ import { rtcpForLine } from '../../media/rtcp-link.ts';
 import { RtcpSession } from '../../../media/rtcp/session.ts';
 import { OutboundStream, randomSsrc } from '../../../media/rtp/outbound.ts';
 import { buildRtp, parseRtp, type RtpPacket } from '../../../media/rtp/packet.ts';
+import { levelExtension } from '../../media/level-extension.ts';
 import type { AcceptedMedia, CodecSpec, Direction } from '../../../sdp/index.ts';
 import type { MediaLine } from '../../media/media-session.ts';
 import type { UdpPair } from '../../media/udp-pair.ts';
@@ -132,9 +137,11 @@ export class SipLeg extends EventEmitter<SipLegEvents> implements MediaLine {
 
   /**
    * A packet from the page to the focus: payload and marker as the page's encoder made them, under our SSRC, the
-   * negotiated payload type and continuous numbering. Dropped while the line does not send.
+   * negotiated payload type and continuous numbering. Dropped while the line does not send. `level` (audio): the
+   * page's RFC 6464 level of this packet, −dBov 0…127, written when the focus agreed to read levels; anything
+   * else (unknown, out of range, a video line, not agreed) sends the packet without an extension.
    */
-  forward(p: { readonly ssrc: number; readonly sequenceNumber: number; readonly timestamp: number; readonly marker: boolean; readonly payload: Uint8Array }): void {
+  forward(p: { readonly ssrc: number; readonly sequenceNumber: number; readonly timestamp: number; readonly marker: boolean; readonly payload: Uint8Array }, level?: number): void {
     const m = this.media;
     if (this.closed || !m || !this.sending) return;
     const now = this.o.clock.now();
@@ -148,7 +155,10 @@ export class SipLeg extends EventEmitter<SipLegEvents> implements MediaLine {
       return;
     }
     if (verdict !== 'forward') return;
-    const pkt = buildRtp({ payloadType: m.codec.pt, sequenceNumber: this.rewriter.outSeq, timestamp: this.rewriter.outTs, ssrc: this.ssrc, marker: p.marker }, p.payload);
+    const levelId = this.kind === 'audio' ? m.sendAudioLevelExtId : undefined;
+    // A negotiated RFC 8285 extension is carried per packet, not promised in each: no known level, no extension.
+    const extension = levelId !== undefined && level !== undefined && Number.isInteger(level) && level >= 0 && level <= 127 ? levelExtension(levelId, level) : undefined;
+    const pkt = buildRtp({ payloadType: m.codec.pt, sequenceNumber: this.rewriter.outSeq, timestamp: this.rewriter.outTs, ssrc: this.ssrc, marker: p.marker, ...(extension ? { extension } : {}) }, p.payload);
     this.o.pair.rtp.send(pkt, m.remoteRtp.port, m.remoteRtp.address);
     this.outbound.sent(p.payload.length, this.rewriter.outTs, now);
     this.counters.packetsSent++;

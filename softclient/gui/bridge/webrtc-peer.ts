@@ -12,13 +12,21 @@
  * Packets are passed through as they are: werift gives us the page's RTP packets and rewrites SSRC, payload type,
  * sequence number and timestamp of what we write into a track to the values it negotiated with the page (with
  * continuity when a slot changes source: `replaceRTP`).
+ *
+ * The microphone's loudness: we accept the page's RFC 6464 client-to-mixer audio level (RFC 8285 header extension,
+ * `a=extmap:N urn:ietf:params:rtp-hdrext:ssrc-audio-level`, which Chromium and Firefox offer on audio) and hand
+ * each mic packet's level on with it, so the focus's mixer can skip decoding us while we are quiet.
  */
-import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpTransceiver, RtpPacket } from 'werift';
+import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, type RTCRtpTransceiver, RtpPacket, useAudioLevelIndication } from 'werift';
 import type { Logger } from '../../../registrar/log.ts';
+import { AUDIO_LEVEL_URI } from '../../../media/rtp/audio-level.ts';
 
 export interface WebRtcPeerEvents {
-  /** An RTP packet of the page's microphone (Opus). */
-  mic: (packet: RtpPacket) => void;
+  /**
+   * An RTP packet of the page's microphone (Opus), with its RFC 6464 level (−dBov 0…127) when the page sends
+   * one under the agreed id, else undefined.
+   */
+  mic: (packet: RtpPacket, level: number | undefined) => void;
   /** An RTP packet of the page's camera (VP8). */
   camera: (packet: RtpPacket) => void;
   /** The page lost the picture of slot `slot` (RTCP PLI/FIR from the page): ask the publisher for a keyframe. */
@@ -39,6 +47,24 @@ const CODECS = {
   ],
 };
 
+/**
+ * RFC 8285 §7 (offer/answer): we answer the page's audio extmap for the RFC 6464 level under the page's id, and
+ * no other extension; video gets none (none was ever negotiated there).
+ */
+const HEADER_EXTENSIONS = { audio: [useAudioLevelIndication()], video: [] };
+
+/**
+ * The RFC 6464 level in a packet's header extension elements (werift's parsed view, either RFC 8285 form), or
+ * undefined when `id` is not agreed or the packet carries no such element. RFC 6464 §3: the element's first
+ * octet is V|level; "level" is 0…127 −dBov. Never throws: the page's packets are untrusted.
+ */
+export function levelFromExtensions(extensions: ReadonlyArray<{ readonly id: number; readonly payload: Uint8Array }> | undefined, id: number | undefined): number | undefined {
+  if (id === undefined || extensions === undefined) return undefined;
+  const el = extensions.find((e) => e.id === id);
+  if (el === undefined || el.payload.length < 1) return undefined;
+  return el.payload[0]! & 0x7f;
+}
+
 /** Keep only our loopback candidates in the answer: werift lists every interface, but its sockets are on 127.0.0.1. */
 function loopbackCandidatesOnly(sdp: string): string {
   return sdp
@@ -55,6 +81,8 @@ export class WebRtcPeer {
   private camera: RTCRtpTransceiver | undefined;
   private slotTransceivers: RTCRtpTransceiver[] = [];
   private cameraSsrc: number | undefined;
+  /** The RFC 8285 id the page sends its RFC 6464 mic level under (agreed in our answer), if any. */
+  private micLevelId: number | undefined;
   answered = false;
   private closed = false;
   private readonly handlers: { [K in keyof WebRtcPeerEvents]?: WebRtcPeerEvents[K] } = {};
@@ -74,9 +102,10 @@ export class WebRtcPeer {
       iceAdditionalHostAddresses: ['127.0.0.1'],
       iceInterfaceAddresses: { udp4: '127.0.0.1' },
       codecs: CODECS,
+      headerExtensions: HEADER_EXTENSIONS,
     });
     this.pc.onTrack.subscribe((track) => {
-      if (track.kind === 'audio') track.onReceiveRtp.subscribe((p) => this.handlers.mic?.(p));
+      if (track.kind === 'audio') track.onReceiveRtp.subscribe((p) => this.handlers.mic?.(p, levelFromExtensions(p.header.extensions, this.micLevelId)));
       else {
         track.onReceiveRtp.subscribe((p) => {
           this.cameraSsrc = p.header.ssrc;
@@ -108,6 +137,10 @@ export class WebRtcPeer {
     this.audio = t[0]!;
     this.camera = t[1]!;
     this.slotTransceivers = t.slice(2);
+    // RFC 8285 §7: the answer keeps the offer's id. werift's transceiver holds the extensions it answers with (the
+    // offer's, filtered by HEADER_EXTENSIONS).
+    this.micLevelId = this.audio.headerExtensions.find((e) => e.uri === AUDIO_LEVEL_URI)?.id;
+    this.log.debug({ micLevelId: this.micLevelId }, this.micLevelId === undefined ? 'the page sends no audio level' : 'the page sends its audio level');
     await this.audio.sender.replaceTrack(this.mixTrack);
     this.audio.setDirection('sendrecv');
     this.camera.setDirection('recvonly');
