@@ -36,8 +36,7 @@
  *   { cmd: 'release' }                                  → { ok }
  *   { cmd: 'exit' }
  */
-import { createSocket, type Socket } from 'node:dgram';
-import { once } from 'node:events';
+import { DgramSocket, MmsgSocket, type MediaSocket } from '../net/udp/socket.ts';
 import type { CodecSpec } from '../media-relay/api.ts';
 import { createCodec } from '../media/codec/create-codec.ts';
 import type { AudioCodec } from '../media/codec/types.ts';
@@ -48,6 +47,9 @@ import {
 const BURST_ON = 1000; // amplitude (int16 scale) of the 2 kHz bin that counts as "burst heard"
 const BURST_OFF = 300; // below this for 3 frames re-arms the detector
 const PROBE_LISTENERS = [9, 0];
+/** The generator's switch to Node's dgram (`SIPMEET_BENCH_GEN_UDP=dgram`); default: the native batched socket. */
+const GEN_UDP_SWITCH = 'SIPMEET_BENCH_GEN_UDP';
+const RCVBUF = 256 * 1024;
 
 export interface GenReport {
   mode: 'relay' | 'alone';
@@ -81,8 +83,10 @@ interface Participant {
   readonly index: number;
   readonly meeting: number;
   readonly role: Role;
-  readonly socket: Socket;
+  readonly socket: MediaSocket;
   readonly port: number;
+  /** Where it sends (the relay's endpoint port, or a generator socket in 'alone' mode). */
+  dest: number;
   /** Millisecond of the 20 ms period this participant sends in. */
   readonly phase: number;
   readonly ssrc: number;
@@ -141,9 +145,7 @@ async function prepare(codec: 'opus' | 'pcmu', meetings: number, probeMeetings: 
   const total = meetings * PER_MEETING;
   const capacity = 64; // frames stored per listener beyond the window (catch-up bursts)
   for (let p = 0; p < total; p++) {
-    const socket = createSocket('udp4');
-    socket.bind(0, '127.0.0.1');
-    await once(socket, 'listening');
+    const socket = await openSocket();
     const meeting = Math.floor(p / PER_MEETING);
     const idx = p % PER_MEETING;
     const role = roleOf(idx);
@@ -156,7 +158,8 @@ async function prepare(codec: 'opus' | 'pcmu', meetings: number, probeMeetings: 
       meeting,
       role,
       socket,
-      port: socket.address().port,
+      port: socket.port,
+      dest: 0,
       phase: (p * 7) % FRAME_MS, // spread over the period, neighbours apart
       ssrc: (0x5e000000 + p) >>> 0,
       seq0: (p * 977) & 0xffff,
@@ -170,7 +173,8 @@ async function prepare(codec: 'opus' | 'pcmu', meetings: number, probeMeetings: 
       tsBase: 0,
       probe,
     };
-    socket.on('message', (msg: Buffer) => onPacket(part, msg));
+    // A native socket's datagram is valid only during this call: onPacket reads (and decodes) it at once.
+    socket.onDatagram((msg) => onPacket(part, msg));
     participants.push(part);
   }
   burstTimes = Array.from({ length: meetings }, () => []);
@@ -223,18 +227,25 @@ function pct(sorted: ArrayLike<number>, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-async function connectAll(targets: readonly number[]): Promise<void> {
-  await Promise.all(
-    participants.map(async (p, i) => {
-      try {
-        p.socket.disconnect();
-      } catch {
-        // not connected
-      }
-      p.socket.connect(targets[i]!, '127.0.0.1');
-      await once(p.socket, 'connect');
-    }),
-  );
+/**
+ * One participant's socket: the native batched socket (net/udp/socket.ts, what the relay uses) unless the addon is
+ * missing or SIPMEET_BENCH_GEN_UDP=dgram — the generator's own I/O cost is CPU the relay does not get on this
+ * machine (field notes: measure the generator alone), so it takes the cheapest path there is.
+ */
+async function openSocket(): Promise<MediaSocket> {
+  let failure: Error | undefined;
+  const fail = (err: Error): void => {
+    failure = err;
+  };
+  const socket = MmsgSocket.bind('127.0.0.1', 0, RCVBUF, fail, GEN_UDP_SWITCH) ?? (await DgramSocket.bind('127.0.0.1', 0, RCVBUF, fail));
+  if (!socket) throw new Error(`cannot bind a generator socket: ${failure?.message ?? 'unknown error'}`);
+  return socket;
+}
+
+function setTargets(targets: readonly number[]): void {
+  participants.forEach((p, i) => {
+    p.dest = targets[i]!;
+  });
 }
 
 async function run(mode: 'relay' | 'alone', targets: readonly number[] | undefined, warmupMs: number, measureMs: number): Promise<GenReport> {
@@ -246,7 +257,7 @@ async function run(mode: 'relay' | 'alone', targets: readonly number[] | undefin
           return participants[p.meeting * PER_MEETING + partner]!.port;
         })
       : targets!;
-  await connectAll(dest);
+  setTargets(dest);
   for (const p of participants) {
     p.n = 0;
     p.lastTs = -1;
@@ -307,7 +318,7 @@ async function run(mode: 'relay' | 'alone', targets: readonly number[] | undefin
             pkt.writeUInt32BE((((AUDIO_LEVEL_EXT_ID << 4) << 24) | (p.levels![f]! << 16)) >>> 0, 16);
           }
           payload.copy(pkt, 12 + ext);
-          p.socket.send(pkt);
+          p.socket.send(pkt, p.dest, '127.0.0.1');
           sent++;
           if (p.role === 'talkerB' && BURST_FRAMES.has(f) && due >= windowStart && due <= windowEnd) {
             burstTimes[p.meeting]!.push(performance.now());
@@ -411,7 +422,7 @@ function report(mode: 'relay' | 'alone', measureMs: number, sent: number, latene
 
 async function release(): Promise<void> {
   measuring = false;
-  await Promise.all(participants.map((p) => new Promise<void>((r) => p.socket.close(() => r()))));
+  for (const p of participants) p.socket.close();
   participants = [];
 }
 
