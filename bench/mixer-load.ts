@@ -63,6 +63,8 @@ const LATENCY_P99_MS = 40;
  * off: no levels (Linphone's and baresip's default): every leg is decoded every tick.
  */
 const AUDIO_LEVEL = arg('audio-level', 'off') === 'on';
+/** The mixer's Opus VAD-flag skip (media-relay/mixer/input-leg.ts), on unless SIPMEET_MIXER_OPUS_VAD=off. */
+const OPUS_VAD = process.env.SIPMEET_MIXER_OPUS_VAD !== 'off';
 
 interface Snapshot {
   t: number;
@@ -130,7 +132,7 @@ const startedAt = performance.now();
 async function main(): Promise<void> {
   const date = new Date().toISOString();
   console.log(`# mixer capacity + latency — ${date}, node ${process.version}, ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`# RFC 6464 audio levels: ${AUDIO_LEVEL ? 'on — every packet carries its level, quiet legs are not decoded' : 'off — every leg decoded every tick'} (--audio-level on|off)`);
+  console.log(`# RFC 6464 audio levels: ${AUDIO_LEVEL ? 'on — every packet carries its level, quiet legs are not decoded' : 'off'} (--audio-level on|off); mixer's Opus VAD-flag skip: ${OPUS_VAD ? 'on' : 'off'} (SIPMEET_MIXER_OPUS_VAD)`);
   console.log(`# steps: warm-up ${WARMUP_MS / 1000} s, measured ${MEASURE_MS / 1000} s (generator alone ${ALONE_MS / 1000} s first); late = > ${LATE_MS} ms after the listener's schedule; pass < ${MAX_BAD * 100} % late or missing`);
   const costs = costCodecs();
   for (const c of Object.values(costs)) {
@@ -235,7 +237,7 @@ async function concealedTotal(relay: MediaRelay, meetings: number): Promise<Audi
     for (const l of Object.values(s.legs)) {
       concealed += l.concealed;
       decoded += l.decoded;
-      skipped += l.decodesSkipped;
+      skipped += l.decodesSkipped + l.vadSkipped;
     }
   }
   return { concealed, encodes: encodes / meetings, decoded, skipped };
@@ -301,9 +303,10 @@ async function step(
   const badPct = ((rep.late + rep.missing) / expected) * 100;
   const aloneBadPct = ((alone.late + alone.missing) / (alone.expectedPerListener * participants)) * 100;
   const encodes = conc0.encodes || TALKERS_PER_MEETING + 1; // sampled at the window's start (the talkers talk)
-  // Work the mixer cannot avoid, per second: every leg decoded each tick (with RFC 6464 levels: the talkers only — a
-  // quiet leg's level says it is not mixed); talkers' own N−1 mixes + one shared mix encoded.
-  const quietDecoded = AUDIO_LEVEL ? 0 : PER_MEETING - TALKERS_PER_MEETING;
+  // Work the mixer cannot avoid, per second: every leg decoded each tick (with RFC 6464 levels, or Opus VAD flags
+  // saying "no activity": the talkers only — a quiet leg is then known not to be mixed without decoding it);
+  // talkers' own N−1 mixes + one shared mix encoded.
+  const quietDecoded = AUDIO_LEVEL || (codec === 'opus' && OPUS_VAD) ? 0 : PER_MEETING - TALKERS_PER_MEETING;
   const idealUsPerS = 50 * meetings * (cost.decodeTalkerUs * TALKERS_PER_MEETING + cost.decodeQuietUs * quietDecoded + cost.encodeUs * encodes);
   const decodedInWindow = c1.decoded - conc0.decoded;
   const skippedInWindow = c1.skipped - conc0.skipped;
@@ -366,8 +369,8 @@ function print(r: StepResult): void {
       `waiting for a CPU ${f1(r.cpu.runqPct)}) = ${f3(r.perParticipantPct)} % per participant; generator ${f1(r.cpu.gen)}; rest of the machine ${f1(r.cpu.machineOther)}\n` +
       `  relay main thread event-loop delay p99 ${f1(r.mainLoopDelayMs.p99)} ms, max ${f1(r.mainLoopDelayMs.max)} ms\n` +
       `  memory: RSS ${f1(r.rssMB)} MB, ${f1(r.rssPerParticipantKB)} KB per participant over the idle relay\n` +
-      `  input packets not decoded (RFC 6464 level quiet): ${f1(r.skippedPct)} %\n` +
-      `  codec work (${f2(r.encodesPerMeetingTick)} encodes/meeting/tick + ${AUDIO_LEVEL ? TALKERS_PER_MEETING : PER_MEETING} decodes) ${f1(r.idealPct)} % → efficiency ${f1(r.efficiencyProcess * 100)} % of the relay's CPU, ${f1(r.efficiencyWorker * 100)} % of the worker's\n` +
+      `  input packets not decoded (RFC 6464 level quiet, or Opus VAD flag off): ${f1(r.skippedPct)} %\n` +
+      `  codec work (${f2(r.encodesPerMeetingTick)} encodes/meeting/tick + ${r.skippedPct > 0 ? TALKERS_PER_MEETING : PER_MEETING} decodes) ${f1(r.idealPct)} % → efficiency ${f1(r.efficiencyProcess * 100)} % of the relay's CPU, ${f1(r.efficiencyWorker * 100)} % of the worker's\n` +
       `  added latency (burst sent → first output packet carrying it): p50 ${f1(r.latency.p50)} ms, p99 ${f1(r.latency.p99)} ms, max ${f1(r.latency.max)} (n=${r.latency.n}; ` +
       `shared mix ${f1(r.latency.sharedP50)}/${f1(r.latency.sharedP99)}, talker's own mix ${f1(r.latency.ownP50)}/${f1(r.latency.ownP99)}; bursts missed ${x.latency.missed})`,
   );
@@ -386,7 +389,7 @@ function slope(points: Array<[number, number]>): number {
 function report(date: string, costs: Record<string, CodecCost>, results: StepResult[]): void {
   const lines: string[] = [];
   const workers = AUDIO_WORKERS ?? defaultAudioWorkers();
-  lines.push(`Run ${date}, node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${workers} audio worker thread(s)${AUDIO_WORKERS === undefined ? ' (the default)' : ''}, RFC 6464 levels ${AUDIO_LEVEL ? 'ON (quiet legs not decoded)' : 'off (every leg decoded)'}`);
+  lines.push(`Run ${date}, node ${process.version}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${workers} audio worker thread(s)${AUDIO_WORKERS === undefined ? ' (the default)' : ''}, RFC 6464 levels ${AUDIO_LEVEL ? 'ON (quiet legs not decoded)' : 'off'}, Opus VAD-flag skip ${OPUS_VAD ? 'on' : 'OFF (SIPMEET_MIXER_OPUS_VAD=off)'}`);
   for (const c of Object.values(costs)) lines.push(`codec cost (${c.codec}): decode talker ${f1(c.decodeTalkerUs)} µs, quiet ${f1(c.decodeQuietUs)} µs, encode ${f1(c.encodeUs)} µs per 20 ms (${c.note})`);
   lines.push('');
   lines.push('| codec | participants | gen alone CPU % | gen alone late+missing % | late+missing % | pkts/s per listener min | relay CPU % (main / worker) | % per participant | gen CPU % | other load % | RSS KB/participant | codec work % | efficiency | latency p50 / p99 ms | verdict |');

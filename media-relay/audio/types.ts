@@ -43,12 +43,14 @@ export interface LegAudioStats {
   talking: boolean;
   decoded: number;
   decodesSkipped: number;
+  vadSkipped: number;
 }
 
 export interface MeetingAudioStats {
   /**
    * participantId → level (0..1, RMS of its last frame: decoded, or its RFC 6464 level when skipped), loss concealed
-   * frames, jitter buffer depth ms, packets decoded and packets not decoded because their RFC 6464 level was quiet.
+   * frames, jitter buffer depth ms, packets decoded, packets not decoded because their RFC 6464 level was quiet,
+   * and packets (without a level) not decoded because their Opus VAD flag said "no activity".
    */
   readonly legs: Readonly<Record<string, LegAudioStats>>;
   /** How many distinct encodes the last tick needed (Asterisk's shared-mix trick: talkers + 1 per codec). */

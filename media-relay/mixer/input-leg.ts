@@ -10,6 +10,7 @@ import { createCodec } from '../../media/codec/create-codec.ts';
 import { Resampler } from '../../media/audio/resample.ts';
 import { JitterBuffer } from '../../media/jitter/jitter-buffer.ts';
 import { rmsOfDbov } from '../../media/rtp/audio-level.ts';
+import { opusVoiceActivity } from '../../media/codec/opus-vad.ts';
 import { DtmfReceiver } from './dtmf.ts';
 import { TALK_START_LEVEL, TalkDetector } from './talk-detector.ts';
 
@@ -34,6 +35,8 @@ export interface InputLegCounters {
   concealed: number;
   /** Packets not decoded because their RFC 6464 level said the (silent) leg stayed quiet. */
   decodesSkipped: number;
+  /** Packets without a level not decoded because their Opus SILK VAD flag said "no activity" (opus-vad.ts). */
+  vadSkipped: number;
   /** Packets (and concealments) decoded. */
   decoded: number;
   decodeErrors: number;
@@ -53,15 +56,19 @@ export class InputLeg {
   private fifo = new Int16Array(BUS_FRAME * 8);
   private fifoLen = 0;
   private readonly frame = new Int16Array(BUS_FRAME);
-  readonly counters: InputLegCounters = { concealed: 0, decodesSkipped: 0, decoded: 0, decodeErrors: 0, unknownPayloadType: 0, notSending: 0 };
-  /** The last packet skipped (RFC 6464), decoded first when the leg is decoded again: see skipQuiet(). */
+  readonly counters: InputLegCounters = { concealed: 0, decodesSkipped: 0, vadSkipped: 0, decoded: 0, decodeErrors: 0, unknownPayloadType: 0, notSending: 0 };
+  /** The last packet skipped (RFC 6464 level or Opus VAD), decoded first when the leg is decoded again: see skipQuiet(). */
   private primer: RtpIn | undefined;
   /** Bus samples the last decoded packet gave: quiet packets are skipped only for one-frame (20 ms) packets. */
   private lastBusSamples = 0;
   /** RMS of the last frame, 0…1. */
   level = 0;
 
-  constructor(config: AudioLegConfig) {
+  constructor(
+    config: AudioLegConfig,
+    /** Skip quiet Opus packets by their SILK VAD flag when they carry no RFC 6464 level (see skipQuiet). */
+    private readonly opusVad = true,
+  ) {
     this.config = config;
   }
 
@@ -181,6 +188,14 @@ export class InputLeg {
    * continues from the packet just before, not from the start of the quiet run: the first loud frame is clean.
    * A client that marks speech as quiet is not heard (its own choice; RFC 6464 §5 leaves the level to the sender).
    * The V bit (§3, vad=on) is not used: the level alone decides, against the same threshold the mixer applies.
+   *
+   * Without a level, an Opus packet the sender's encoder flagged as inactive (the SILK layer's VAD flag, RFC 6716
+   * §4.2.3, read without decoding: media/codec/opus-vad.ts) is skipped the same way — what desk phones that send no
+   * levels (Linphone, baresip) get. CELT-only packets carry no flag and are decoded.
+   * Deviation: such a skipped packet is not checked against the talk threshold (its level is unknown): a
+   * non-talking leg whose encoder says "no voice" is not mixed even when it is loud — a steady fan or hum, which
+   * the energy detector alone would mix until its noise floor caught up. The sender's VAD, which tracks the noise
+   * floor per band, is trusted to tell noise from speech; speech it flags as active is decoded from that packet on.
    */
   private skipQuiet(got: RtpIn | 'missing'): boolean {
     if (this.talk.isTalking || this.fifoLen > 0 || this.lastBusSamples !== BUS_FRAME) return false;
@@ -190,11 +205,16 @@ export class InputLeg {
       return true;
     }
     const level = got.audioLevel;
-    if (level === undefined) return false;
-    const rms = rmsOfDbov(level);
-    if (rms >= TALK_START_LEVEL) return false;
+    let rms = 0;
+    if (level !== undefined) {
+      rms = rmsOfDbov(level);
+      if (rms >= TALK_START_LEVEL) return false;
+      this.counters.decodesSkipped++;
+    } else {
+      if (!this.opusVad || this.decoderFor(got.payloadType)?.codec.name !== 'opus' || opusVoiceActivity(got.payload) !== false) return false;
+      this.counters.vadSkipped++; // level unknown: counted as silence for the talker state and stats
+    }
     this.primer = got;
-    this.counters.decodesSkipped++;
     this.level = rms;
     this.talk.update(rms);
     return true;

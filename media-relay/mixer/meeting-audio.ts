@@ -26,6 +26,11 @@ export interface MeetingAudioOptions {
   readonly logger: Logger;
   /** The mix bus rate: 48000 (the only one supported). */
   readonly sampleRate: 48000;
+  /**
+   * Skip decoding quiet Opus packets by their SILK VAD flag when they carry no RFC 6464 level (input-leg.ts).
+   * Default: on, unless the environment says SIPMEET_MIXER_OPUS_VAD=off (for A/B measurements).
+   */
+  readonly opusVad?: boolean;
 }
 
 interface Leg {
@@ -45,7 +50,7 @@ interface Leg {
 
 export function createMeetingAudio(opts: MeetingAudioOptions): MeetingAudio {
   if (opts.sampleRate !== 48000) throw new TypeError(`unsupported mix rate ${opts.sampleRate} (48000 only)`);
-  return new Mixer(opts.logger.child({ component: 'meeting-audio' }));
+  return new Mixer(opts.logger.child({ component: 'meeting-audio' }), opts.opusVad ?? process.env.SIPMEET_MIXER_OPUS_VAD !== 'off');
 }
 
 class Mixer implements MeetingAudio {
@@ -61,13 +66,16 @@ class Mixer implements MeetingAudio {
   private encodesLastTick = 0;
   private unknownLegPackets = 0;
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly opusVad: boolean,
+  ) {}
 
   addLeg(config: AudioLegConfig): void {
     if (this.legs.has(config.participantId)) throw new TypeError(`leg ${config.participantId} already added`);
     this.legs.set(config.participantId, {
       config,
-      input: new InputLeg(config),
+      input: new InputLeg(config, this.opusVad),
       sendSpec: sendCodec(config),
       own: undefined,
       started: false,
@@ -205,6 +213,7 @@ class Mixer implements MeetingAudio {
         talking: leg.input.talking,
         decoded: leg.input.counters.decoded,
         decodesSkipped: leg.input.counters.decodesSkipped,
+        vadSkipped: leg.input.counters.vadSkipped,
       };
     }
     return { legs, encodesLastTick: this.encodesLastTick };

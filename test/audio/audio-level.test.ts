@@ -1,7 +1,7 @@
 /**
- * RFC 6464 client-to-mixer audio levels in the mixer: a participant whose packets say it is quiet is not decoded
- * while it is not talking — and nobody can hear the difference. Each test runs the same participants through two
- * meetings, one whose clients send levels and one whose clients do not, and compares what the listeners hear.
+ * Quiet participants not decoded, and nobody can hear the difference: by their RFC 6464 client-to-mixer audio level,
+ * or, without levels, by their Opus packets' SILK VAD flag. Each test runs the same participants through two
+ * meetings — one where the mixer may skip, one where it decodes every packet — and compares what listeners hear.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,14 +20,15 @@ interface Run {
 }
 
 /** ann talks (440 Hz) all along, bob is quiet then talks (660 Hz) from 1 s to 2 s, cat and dan (PCMU) stay quiet. */
-function run(levels: boolean, opts: { loss?: (c: ToneClient, frame: number) => boolean } = {}): Run {
+function run(levels: boolean, opts: { loss?: (c: ToneClient, frame: number) => boolean; opusVad?: boolean } = {}): Run {
   const ann = new ToneClient('ann', OPUS, 440);
   const bob = new ToneClient('bob', OPUS, 0, 4000);
   const cat = new ToneClient('cat', OPUS, 0);
   const dan = new ToneClient('dan', PCMU, 0);
   const all = [ann, bob, cat, dan];
   for (const c of all) c.sendsLevel = levels;
-  const audio = createMeetingAudio({ logger: silentLogger(), sampleRate: 48000 });
+  // The reference (no levels) decodes every packet unless the test asks for the Opus VAD skip.
+  const audio = createMeetingAudio({ logger: silentLogger(), sampleRate: 48000, opusVad: opts.opusVad ?? levels });
   for (const c of all) audio.addLeg(c.config);
   let t = drive(audio, all, 1000, opts);
   bob.freq = 660;
@@ -83,4 +84,23 @@ test('a packet lost while a leg is quiet is not concealed (no decoder call); a t
   assert.ok(a.ann!.concealed >= 10, `the talker's losses are concealed either way (${a.ann!.concealed})`);
   const db = sameness(withLevels.dan.heardSince(0), without.dan.heardSince(0));
   assert.ok(db > 60, `dan hears the same (${db.toFixed(1)} dB)`);
+});
+
+test('without levels, quiet Opus legs are skipped by their SILK VAD flag, and listeners hear what full decoding gives', () => {
+  const vad = run(false, { opusVad: true });
+  const all = run(false, { opusVad: false });
+  const s = vad.audio.stats().legs;
+  // cat sends digital silence all along: libopus codes it as SILK with the VAD flag off (read without decoding).
+  assert.ok(s.cat!.vadSkipped >= 140 && s.cat!.decoded <= 5, `cat: ${s.cat!.vadSkipped} skipped by VAD, ${s.cat!.decoded} decoded`);
+  // bob: his first quiet second is skipped; after his tone libopus stays in CELT mode (no VAD flag): decoded.
+  assert.ok(s.bob!.vadSkipped >= 45 && s.bob!.decoded >= 50, `bob: ${s.bob!.vadSkipped} skipped by VAD, ${s.bob!.decoded} decoded`);
+  assert.equal(s.dan!.vadSkipped, 0, 'PCMU has no VAD flag: decoded');
+  assert.equal(s.ann!.vadSkipped, 0, 'a talker is always decoded');
+  for (const leg of Object.values(all.audio.stats().legs)) assert.equal(leg.vadSkipped, 0, 'VAD skipping off: every packet decoded');
+  for (const who of ['ann', 'bob', 'cat', 'dan'] as const) {
+    const db = sameness(vad[who].heardSince(0), all[who].heardSince(0));
+    assert.ok(db > 60, `${who} hears the same with and without the VAD skip (${db.toFixed(1)} dB)`);
+  }
+  const onset = concat(vad.cat.heard.slice(50, 55));
+  assert.ok(toneAmplitude(onset, 48000, 660) > 2000, `bob's onset heard at once (660 Hz amplitude ${toneAmplitude(onset, 48000, 660).toFixed(0)})`);
 });
