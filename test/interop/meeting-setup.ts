@@ -8,7 +8,7 @@ import { withScene, type InteropServer } from './harness.ts';
 import { Linphone, type LinphoneCodecs } from './peers/linphone.ts';
 import { Baresip, type BaresipCodec } from './peers/baresip.ts';
 import { ScriptedPhone } from './peers/scripted.ts';
-import { writeToneWav } from './wav.ts';
+import { writeNoiseWav, writeToneWav } from './wav.ts';
 
 export const TONE = { scripted: 500, linphone: 770, baresip: 1130 } as const;
 
@@ -32,7 +32,14 @@ export interface Meeting {
  * everything. Linphone offers `linphoneCodecs`; baresip offers `baresipCodecs`.
  */
 export async function withMeeting(
-  opts: { id: string; linphoneCodecs: LinphoneCodecs; baresipCodecs?: readonly BaresipCodec[]; linphoneDelayedOffer?: boolean },
+  opts: {
+    id: string;
+    linphoneCodecs: LinphoneCodecs;
+    baresipCodecs?: readonly BaresipCodec[];
+    linphoneDelayedOffer?: boolean;
+    /** What Linphone's microphone plays: its tone (default), or an open microphone in a quiet room (−60 dBFS noise). */
+    linphoneSource?: 'tone' | 'quiet-room';
+  },
   body: (m: Meeting) => Promise<void>,
 ): Promise<void> {
   await withScene(USERS, async ({ srv, scene, dir }) => {
@@ -43,7 +50,10 @@ export async function withMeeting(
     if (res.status !== 200) throw new Error(`the creator's INVITE got ${res.status} ${res.reason}`);
 
     const rate = opts.linphoneCodecs === 'pcmu' ? 8000 : 48000;
-    const linphoneTone = writeToneWav(join(dir, 'linphone-tone.wav'), { freq: TONE.linphone, sampleRate: rate, seconds: 10 });
+    const linphoneTone =
+      opts.linphoneSource === 'quiet-room'
+        ? writeNoiseWav(join(dir, 'linphone-quiet.wav'), { sampleRate: rate, seconds: 30, rms: 33 })
+        : writeToneWav(join(dir, 'linphone-tone.wav'), { freq: TONE.linphone, sampleRate: rate, seconds: 10 });
     const linphoneRec = join(dir, 'linphone-rx.wav');
     const linphone = await Linphone.start({ user: 'alice', displayName: 'Alice', password: USERS.alice, server: srv.address, codecs: opts.linphoneCodecs, delayedOffer: opts.linphoneDelayedOffer ?? false, onSpawn: (p) => scene.add(p) });
     linphone.play(linphoneTone);

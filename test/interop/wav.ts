@@ -96,3 +96,17 @@ export function writeToneWav(path: string, opts: { freq: number; sampleRate: num
   writeFileSync(path, encodeWav(s, opts.sampleRate));
   return path;
 }
+
+/** White noise of the given RMS (int16 units; 33 ≈ −60 dBFS: an open microphone in a quiet room), seeded. */
+export function writeNoiseWav(path: string, opts: { sampleRate: number; seconds: number; rms: number }): string {
+  const n = Math.round(opts.sampleRate * opts.seconds);
+  const s = new Int16Array(n);
+  const half = opts.rms * Math.sqrt(3); // uniform ±a has RMS a/√3
+  let x = 12345;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1664525 + 1013904223) >>> 0;
+    s[i] = Math.round((x / 4294967296) * 2 * half - half);
+  }
+  writeFileSync(path, encodeWav(s, opts.sampleRate));
+  return path;
+}
