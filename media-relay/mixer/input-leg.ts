@@ -9,7 +9,7 @@ import type { AudioCodec } from '../../media/codec/types.ts';
 import { createCodec } from '../../media/codec/create-codec.ts';
 import { Resampler } from '../../media/audio/resample.ts';
 import { JitterBuffer } from '../../media/jitter/jitter-buffer.ts';
-import { rmsOfDbov } from '../../media/rtp/audio-level.ts';
+import { pcmRms as rms, rmsOfDbov } from '../../media/rtp/audio-level.ts';
 import { opusVoiceActivity } from '../../media/codec/opus-vad.ts';
 import { DtmfReceiver } from './dtmf.ts';
 import { TALK_START_LEVEL, TalkDetector } from './talk-detector.ts';
@@ -278,10 +278,4 @@ function decode(dec: Decoder, payload: Uint8Array): Int16Array | null {
 
 function conceal(dec: Decoder): Int16Array {
   return dec.codec.conceal();
-}
-
-function rms(frame: Int16Array): number {
-  let sum = 0;
-  for (let i = 0; i < frame.length; i++) sum += frame[i]! * frame[i]!;
-  return Math.sqrt(sum / frame.length) / 32768;
 }

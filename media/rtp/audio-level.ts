@@ -13,7 +13,7 @@
  *   The level is that of the audio in this packet (RMS, §4: "the level of the audio ... measured as RMS"),
  *   which is exactly what a mixer needs to pick talkers without decoding (§1).
  */
-import { findExtensionElement, oneByteExtension, type RtpExtensionBlock } from './header-extension.ts';
+import { findExtensionElement, oneByteExtension, type RtpExtensionBlock, TWO_BYTE_PROFILE } from './header-extension.ts';
 
 export const AUDIO_LEVEL_URI = 'urn:ietf:params:rtp-hdrext:ssrc-audio-level';
 
@@ -26,12 +26,16 @@ export function readAudioLevel(profile: number | undefined, data: Uint8Array | u
   return el[0]! & 0x7f;
 }
 
-/** The level of 16-bit PCM as RFC 6464 −dBov (RMS relative to full scale, clamped to 0…127). */
-export function pcmAudioLevel(pcm: Int16Array): number {
+/** RMS of 16-bit PCM relative to full scale, 0…1 (0 for an empty frame). */
+export function pcmRms(pcm: Int16Array): number {
   let sum = 0;
   for (let i = 0; i < pcm.length; i++) sum += pcm[i]! * pcm[i]!;
-  const rms = pcm.length === 0 ? 0 : Math.sqrt(sum / pcm.length) / 32768;
-  return dbovOf(rms);
+  return pcm.length === 0 ? 0 : Math.sqrt(sum / pcm.length) / 32768;
+}
+
+/** The level of 16-bit PCM as RFC 6464 −dBov (RMS relative to full scale, clamped to 0…127). */
+export function pcmAudioLevel(pcm: Int16Array): number {
+  return dbovOf(pcmRms(pcm));
 }
 
 /** RMS 0…1 → −dBov 0…127. */
@@ -45,7 +49,13 @@ export function rmsOfDbov(level: number): number {
   return level >= 127 ? 0 : 10 ** (-level / 20);
 }
 
-/** The extension block of one packet carrying only its audio level (for buildRtp). */
+/**
+ * The extension block of one packet carrying only its audio level (for buildRtp): the RFC 8285 §4.2 one-byte form
+ * for ids 1–14; an id negotiated above 14 can only be written in the §4.3 two-byte form (ID octet, length octet
+ * = 1, the V|level octet, padding).
+ */
 export function audioLevelExtension(id: number, level: number, voice = false): RtpExtensionBlock {
-  return oneByteExtension([{ id, data: Uint8Array.of((voice ? 0x80 : 0) | (Math.max(0, Math.min(127, Math.round(level))) & 0x7f)) }]);
+  const octet = (voice ? 0x80 : 0) | (Math.max(0, Math.min(127, Math.round(level))) & 0x7f);
+  if (id > 14) return { profile: TWO_BYTE_PROFILE, data: Uint8Array.of(id, 1, octet, 0) };
+  return oneByteExtension([{ id, data: Uint8Array.of(octet) }]);
 }

@@ -60,6 +60,12 @@ test('buildRtp with an audio-level block: X set, one extension word, and parseRt
   assert.equal(p.packet.extensionProfile, ONE_BYTE_PROFILE);
   assert.equal(readAudioLevel(p.packet.extensionProfile, p.packet.extensionData, 1), 60);
   assert.deepEqual([...p.packet.payload], [...payload]);
+  // An id above 14 needs the §4.3 two-byte form: 10 00 00 01 | 14 01 3c 00 (ID 20, length 1, V=0 | 60, padding).
+  const two = buildRtp({ payloadType: 111, sequenceNumber: 8, timestamp: 1920, ssrc: 1, extension: audioLevelExtension(20, 60) }, payload);
+  assert.equal(Buffer.from(two.subarray(12, 20)).toString('hex'), '10000001143c0000');
+  const q = parseRtp(two);
+  assert.ok(q.ok);
+  assert.equal(readAudioLevel(q.packet.extensionProfile, q.packet.extensionData, 20), 60);
 });
 
 test('oneByteExtension refuses ids and lengths the one-byte form cannot carry (API misuse)', () => {
